@@ -1,0 +1,29 @@
+// Every secret value Lifeboat resolves is registered here, so that log lines and error messages can be
+// scrubbed of it wherever it leaks from (a driver error quoting a connection string, a child's stderr, ...).
+
+const secrets = new Set<string>();
+const MASK = '[redacted]';
+/** Secrets shorter than this are not scrubbed by value: masking "a" everywhere would destroy every message. */
+const MIN_SCRUB_LENGTH = 4;
+
+/** Remember a secret value so that {@link redactSecrets} removes it from any text. */
+export function registerSecret(value: string): void {
+  if (value.length >= MIN_SCRUB_LENGTH) secrets.add(value);
+  // URL-encoded forms leak through connection strings.
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value && encoded.length >= MIN_SCRUB_LENGTH) secrets.add(encoded);
+}
+
+/** Replace every registered secret in `text` with a mask. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join(MASK);
+  }
+  return out;
+}
+
+/** Forget all registered secrets (tests only). */
+export function clearSecretsForTests(): void {
+  secrets.clear();
+}
