@@ -1,0 +1,61 @@
+// The lifeboat CLI: a thin adapter that parses arguments, calls a run* function, and maps the result to an
+// exit code. Commands live in ./commands, one file each.
+import { Command, CommanderError } from 'commander';
+import { ERROR_CODES } from '../errors/index.js';
+import { createCommandContext, type CommandContext } from './command-context.js';
+import { registerConfigCheck } from './commands/config-check.js';
+import { formatErrorReport } from './report-error.js';
+import { LIFEBOAT_VERSION } from './version.js';
+
+export interface MainOptions {
+  env?: NodeJS.ProcessEnv;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+}
+
+/** Build the command tree. `context` is created after global options are parsed. */
+function createProgram(context: () => CommandContext, err: (text: string) => void): Command {
+  const program = new Command('lifeboat')
+    .description('PostgreSQL backups, point-in-time restore and disaster recovery')
+    .version(LIFEBOAT_VERSION, '-V, --version')
+    .option('-c, --config <file>', 'config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => err(text.replace(/\n$/, '')) });
+
+  const config = program.command('config').description('inspect the configuration');
+  registerConfigCheck(config, context);
+  return program;
+}
+
+/** Run the CLI with `argv` (as process.argv) and return the exit code. */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const err = options.err ?? ((text: string) => process.stderr.write(`${text}\n`));
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new Error('interrupted by signal'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let context: CommandContext | undefined;
+  const program = createProgram(() => {
+    context ??= createCommandContext({ configPath: program.opts<{ config?: string }>().config, env, signal: abort.signal, out });
+    return context;
+  }, err);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return error.exitCode === 0 ? 0 : ERROR_CODES.usage;
+    }
+    const report = formatErrorReport(error);
+    err(report.text);
+    return report.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,23 @@
+// Maps anything thrown by a command to what the operator sees: "error[code]: message" and a HINT line on
+// stderr, secrets scrubbed, and the exit code from the error catalog.
+import { ERROR_CODES, LifeboatError } from '../errors/index.js';
+import { redactSecrets } from '../log/index.js';
+
+export interface ErrorReport {
+  text: string;
+  exitCode: number;
+}
+
+/** The stderr text and exit code for `error`. Unknown errors are reported as internal (exit 99). */
+export function formatErrorReport(error: unknown): ErrorReport {
+  if (error instanceof LifeboatError) {
+    const lines = [`error[${error.code}]: ${error.message}`];
+    if (error.hint) lines.push(`HINT: ${error.hint}`);
+    return { text: redactSecrets(lines.join('\n')), exitCode: error.exitCode };
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    text: redactSecrets(`error[internal]: ${message}\nHINT: this is a bug in lifeboat; please report it with the lines above`),
+    exitCode: ERROR_CODES.internal,
+  };
+}

@@ -1,0 +1,120 @@
+// The configuration file's shape, validated with zod: one schema per section so later sections (replicas,
+// schedules, retention, drills, lifecycle) slot in as new keys. Descriptions feed the README reference.
+import { z } from 'zod';
+import { secretReferenceSchema } from './secret-reference.js';
+
+const clusterName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'cluster names are 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit')
+  .describe('Cluster name; names its folder in the repository, so it must never change.');
+
+const awsCredentialsSchema = z
+  .strictObject({
+    accessKeyId: secretReferenceSchema.meta({ valueType: 'secret reference', description: 'AWS access key id.' }),
+    secretAccessKey: secretReferenceSchema.meta({ valueType: 'secret reference', description: 'AWS secret access key.' }),
+    sessionToken: secretReferenceSchema.optional().meta({ valueType: 'secret reference', description: 'AWS session token.' }),
+  })
+  .describe('Static AWS credentials (secret references). Default: the standard AWS credential chain.');
+
+export const postgresSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1').describe('Server host name or address.'),
+  port: z.number().int().min(1).max(65535).default(5432).describe('Server port.'),
+  user: z.string().min(1).describe('Role to connect as; needs LOGIN and REPLICATION.'),
+  dbname: z.string().min(1).default('postgres').describe('Database for SQL connections.'),
+  password: secretReferenceSchema.optional().meta({
+    valueType: 'secret reference',
+    description: 'Password. Default: none (trust/peer auth, or the OS user\'s own ~/.pgpass).',
+  }),
+  sslmode: z
+    .enum(['disable', 'prefer', 'require', 'verify-ca', 'verify-full'])
+    .default('prefer')
+    .describe('TLS mode, as libpq\'s sslmode.'),
+  sslrootcert: z.string().optional().describe('CA certificate file for verify-ca / verify-full.'),
+  bindir: z
+    .string()
+    .optional()
+    .describe('Folder of the PostgreSQL client programs (pg_basebackup, pg_receivewal). Default: `pg_config --bindir`.'),
+});
+
+export const clusterSchema = z.strictObject({
+  name: clusterName,
+  postgres: postgresSchema.describe('How to reach the cluster\'s primary.'),
+});
+
+export const fsRepositorySchema = z.strictObject({
+  driver: z.literal('fs').describe('A local (or mounted) folder.'),
+  path: z.string().min(1).describe('Repository folder; relative paths are relative to the config file.'),
+});
+
+export const s3RepositorySchema = z.strictObject({
+  driver: z.literal('s3').describe('An S3 bucket, or any S3-compatible store.'),
+  bucket: z.string().min(3).max(63).describe('Bucket name.'),
+  region: z.string().min(1).describe('Bucket region, e.g. eu-central-1.'),
+  prefix: z
+    .string()
+    .regex(/^$|^[^/].*\/$/, 'a prefix must not start with "/" and must end with "/" (or be empty)')
+    .default('')
+    .describe('Key prefix inside the bucket, ending in "/".'),
+  endpoint: z.url().optional().describe('Custom endpoint for S3-compatible stores. Default: AWS.'),
+  forcePathStyle: z.boolean().default(false).describe('Path-style addressing (most S3-compatible stores need it).'),
+  credentials: awsCredentialsSchema.optional(),
+  partSizeMiB: z.number().int().min(5).max(512).default(16).describe('Multipart part size in MiB; memory per upload is about 4x this.'),
+});
+
+export const repositorySchema = z
+  .discriminatedUnion('driver', [fsRepositorySchema, s3RepositorySchema])
+  .describe('Where backups are stored.');
+
+export const localEncryptionSchema = z.strictObject({
+  provider: z.literal('local').describe('A 256-bit key in a local file (embedded default, tests, drills).'),
+  keyFile: z.string().min(1).describe('Key file; created with mode 0600 on first use. Relative to the config file.'),
+});
+
+export const kmsEncryptionSchema = z.strictObject({
+  provider: z.literal('aws-kms').describe('AWS KMS envelope encryption.'),
+  keyId: z.string().min(1).describe('KMS key id, alias (alias/...) or ARN.'),
+  region: z.string().min(1).describe('KMS region.'),
+  endpoint: z.url().optional().describe('Custom KMS endpoint. Default: AWS.'),
+  credentials: awsCredentialsSchema.optional(),
+});
+
+export const encryptionSchema = z
+  .discriminatedUnion('provider', [localEncryptionSchema, kmsEncryptionSchema])
+  .describe('How data keys are made and wrapped.');
+
+export const compressionSchema = z.strictObject({
+  algorithm: z.enum(['zstd', 'gzip', 'none']).default('zstd').describe('Compression for new objects.'),
+  level: z.number().int().min(1).max(19).default(3).describe('Compression level (zstd 1-19, gzip 1-9).'),
+});
+
+export const configSchema = z
+  .strictObject({
+    clusters: z.array(clusterSchema).min(1).describe('PostgreSQL clusters to protect.'),
+    repository: repositorySchema,
+    encryption: encryptionSchema,
+    compression: compressionSchema.default({ algorithm: 'zstd', level: 3 }).describe('Compression of stored objects.'),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Minimum log level.') })
+      .default({ level: 'info' })
+      .describe('Logging.'),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.clusters.forEach((cluster, index) => {
+      if (seen.has(cluster.name)) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', index, 'name'], message: `duplicate cluster name "${cluster.name}"` });
+      }
+      seen.add(cluster.name);
+    });
+    if (config.compression.algorithm === 'gzip' && config.compression.level > 9) {
+      ctx.addIssue({ code: 'custom', path: ['compression', 'level'], message: 'gzip levels are 1-9' });
+    }
+  });
+
+/** The configuration as written (secrets still references), after validation and defaults. */
+export type Config = z.output<typeof configSchema>;
+export type ClusterConfig = Config['clusters'][number];
+export type PostgresConfig = ClusterConfig['postgres'];
+export type RepositoryConfig = Config['repository'];
+export type EncryptionConfig = Config['encryption'];
+export type CompressionConfig = Config['compression'];

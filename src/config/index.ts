@@ -1,0 +1,19 @@
+// The config capability: schema, loader, secret references, and the formatters built on the schema.
+export * from './config-schema.js';
+export { Secret, resolveSecret, secretReferenceSchema, type SecretReference } from './secret-reference.js';
+export {
+  loadConfig,
+  readConfigFile,
+  parseConfig,
+  resolveConfig,
+  selectCluster,
+  type RuntimeConfig,
+  type RuntimeCluster,
+  type RuntimeRepository,
+  type RuntimeEncryption,
+  type AwsCredentials,
+  type Resolved,
+} from './load-config.js';
+export { formatResolvedConfig, maskConfig } from './format-resolved-config.js';
+export { formatConfigReference, REFERENCE_START, REFERENCE_END } from './format-config-reference.js';
+export { formatPath, suggestKey } from './format-config-issues.js';
