@@ -1,0 +1,99 @@
+// Opens a SQL connection to a cluster with the `pg` driver, mapping libpq's sslmode onto Node TLS options and
+// every failure onto an error that says what to check (address, password reference, pg_hba.conf, TLS).
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { LifeboatError, describeError } from '../errors/index.js';
+import type { RuntimeCluster } from '../config/index.js';
+
+type PostgresSettings = RuntimeCluster['postgres'];
+export type PgClient = pg.Client;
+
+function tlsOptions(postgres: PostgresSettings): ConnectionOptions | false {
+  const ca = postgres.sslrootcert ? readFileSync(postgres.sslrootcert, 'utf8') : undefined;
+  switch (postgres.sslmode) {
+    case 'disable':
+      return false;
+    case 'prefer':
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      // Chain must verify against the CA; the host name is not checked (libpq semantics).
+      return { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true, ca };
+  }
+}
+
+function describeTarget(postgres: PostgresSettings): string {
+  return `${postgres.user}@${postgres.host}:${postgres.port}/${postgres.dbname}`;
+}
+
+/** Translate a connection failure into a LifeboatError with a hint. */
+export function mapConnectError(error: unknown, postgres: PostgresSettings): LifeboatError {
+  const target = describeTarget(postgres);
+  const code = (error as { code?: string }).code;
+  const message = describeError(error);
+  if (code === '28P01' || code === '28000') {
+    return new LifeboatError('postgresUnavailable', `postgres refused ${target}: ${message}`, {
+      hint: 'check clusters[].postgres.password (its env var or file) and the server\'s pg_hba.conf entry for this host and user',
+      cause: error,
+    });
+  }
+  if (code === '3D000') {
+    return new LifeboatError('postgresConfig', `database "${postgres.dbname}" does not exist on ${postgres.host}:${postgres.port}`, {
+      hint: 'set clusters[].postgres.dbname to an existing database (postgres is always there)',
+      cause: error,
+    });
+  }
+  if (/does not support SSL/i.test(message) || /certificate|self[- ]signed|SSL/i.test(message)) {
+    return new LifeboatError('postgresUnavailable', `TLS to ${postgres.host}:${postgres.port} failed: ${message}`, {
+      hint: 'check clusters[].postgres.sslmode and sslrootcert against the server\'s ssl settings',
+      cause: error,
+    });
+  }
+  return new LifeboatError('postgresUnavailable', `cannot connect to postgres at ${postgres.host}:${postgres.port}: ${message}`, {
+    hint: 'check that the server is running and that clusters[].postgres.host and port are right',
+    cause: error,
+  });
+}
+
+async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | false, applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    database: postgres.dbname,
+    password: postgres.password?.reveal(),
+    ssl,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection can still fail later; without a listener that would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Connect for SQL. The caller ends the client. */
+export async function connectPostgres(postgres: PostgresSettings, applicationName = 'lifeboat'): Promise<pg.Client> {
+  const ssl = tlsOptions(postgres);
+  try {
+    return await tryConnect(postgres, ssl, applicationName);
+  } catch (error) {
+    // sslmode=prefer: fall back to plaintext only when the server has no TLS at all, like libpq.
+    if (postgres.sslmode === 'prefer' && /does not support SSL/i.test(describeError(error))) {
+      try {
+        return await tryConnect(postgres, false, applicationName);
+      } catch (plainError) {
+        throw mapConnectError(plainError, postgres);
+      }
+    }
+    throw mapConnectError(error, postgres);
+  }
+}

@@ -1,0 +1,7 @@
+// The postgres capability: finding client programs, connecting, reading server facts, running tools safely.
+export { findPgTool, type PgTool } from './pg-binaries.js';
+export { createPgPassFile, type PgPassFile } from './pgpass-file.js';
+export { createLibpqEnv } from './libpq-env.js';
+export { connectPostgres, mapConnectError, type PgClient } from './connect-postgres.js';
+export { readServerInfo, type ServerInfo } from './read-server-info.js';
+export { startPgTool, runPgTool, type PgToolProcess } from './run-pg-tool.js';

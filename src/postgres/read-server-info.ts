@@ -1,0 +1,60 @@
+// Reads what Lifeboat must know about a server before touching it: version, identity, timeline, and the
+// settings that make physical backup and WAL streaming possible.
+import type pg from 'pg';
+
+export interface ServerInfo {
+  /** server_version_num, e.g. 150019. */
+  versionNum: number;
+  /** Major version, e.g. 15. */
+  majorVersion: number;
+  /** pg_control's system identifier, as a decimal string (it exceeds 2^53). */
+  systemIdentifier: string;
+  /** Current timeline of the server. */
+  timeline: number;
+  inRecovery: boolean;
+  walLevel: string;
+  maxWalSenders: number;
+  maxReplicationSlots: number;
+  /** True when the connected role may open replication connections. */
+  roleCanReplicate: boolean;
+  /** Names of user tablespaces (pg_basebackup cannot stream them to stdout). */
+  userTablespaces: string[];
+}
+
+export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
+  const { rows } = await client.query<{
+    version_num: string;
+    system_identifier: string;
+    timeline: number;
+    in_recovery: boolean;
+    wal_level: string;
+    max_wal_senders: string;
+    max_replication_slots: string;
+    can_replicate: boolean;
+  }>(`
+    select current_setting('server_version_num') as version_num,
+           (select system_identifier::text from pg_control_system()) as system_identifier,
+           (select timeline_id from pg_control_checkpoint()) as timeline,
+           pg_is_in_recovery() as in_recovery,
+           current_setting('wal_level') as wal_level,
+           current_setting('max_wal_senders') as max_wal_senders,
+           current_setting('max_replication_slots') as max_replication_slots,
+           (select rolreplication or rolsuper from pg_roles where rolname = current_user) as can_replicate`);
+  const row = rows[0]!;
+  const spaces = await client.query<{ spcname: string }>(
+    `select spcname from pg_tablespace where spcname not in ('pg_default', 'pg_global') order by spcname`,
+  );
+  const versionNum = Number(row.version_num);
+  return {
+    versionNum,
+    majorVersion: Math.floor(versionNum / 10000),
+    systemIdentifier: row.system_identifier,
+    timeline: row.timeline,
+    inRecovery: row.in_recovery,
+    walLevel: row.wal_level,
+    maxWalSenders: Number(row.max_wal_senders),
+    maxReplicationSlots: Number(row.max_replication_slots),
+    roleCanReplicate: row.can_replicate,
+    userTablespaces: spaces.rows.map((r) => r.spcname),
+  };
+}
