@@ -5,3 +5,19 @@ export { createLibpqEnv } from './libpq-env.js';
 export { connectPostgres, mapConnectError, type PgClient } from './connect-postgres.js';
 export { readServerInfo, type ServerInfo } from './read-server-info.js';
 export { startPgTool, runPgTool, type PgToolProcess } from './run-pg-tool.js';
+export { parseLsn, formatLsn, compareLsn, lsnDiffBytes, lsnFromBigInt, type Lsn } from './lsn.js';
+export {
+  DEFAULT_WAL_SEGMENT_SIZE,
+  isWalSegmentName,
+  parseWalSegmentName,
+  parseWalSegment,
+  walSegmentName,
+  walSegmentOf,
+  segmentNumberOf,
+  segmentStartLsn,
+  nextWalSegment,
+  timelineHistoryFileName,
+  toTimelineId,
+  type WalSegmentName,
+  type TimelineId,
+} from './wal-segment.js';
