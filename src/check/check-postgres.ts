@@ -1,0 +1,81 @@
+// Pre-flight checks of one cluster: the SQL connection, the settings physical backup and WAL streaming
+// need, a real replication connection made by a client program (exercising the PGPASSFILE path), and the
+// client programs' major version.
+import type { RuntimeCluster } from '../config/index.js';
+import { connectPostgres, readServerInfo, runPgTool, type ServerInfo } from '../postgres/index.js';
+import { checkStep, failed, passed, type CheckItem } from './check-item.js';
+
+/** Replication connections Lifeboat holds at once: pg_receivewal plus pg_basebackup. */
+const WAL_SENDERS_NEEDED = 2;
+/** The streaming slot and the guard slot. */
+const SLOTS_NEEDED = 2;
+
+function settingsItems(info: ServerInfo): CheckItem[] {
+  const items: CheckItem[] = [];
+  items.push(
+    info.walLevel === 'replica' || info.walLevel === 'logical'
+      ? passed('wal_level', info.walLevel)
+      : failed('wal_level', `wal_level is ${info.walLevel}; physical backups need replica or logical`, 'ALTER SYSTEM SET wal_level = replica; then restart the server'),
+  );
+  items.push(
+    info.maxWalSenders >= WAL_SENDERS_NEEDED
+      ? passed('max_wal_senders', String(info.maxWalSenders))
+      : failed('max_wal_senders', `max_wal_senders is ${info.maxWalSenders}; lifeboat needs ${WAL_SENDERS_NEEDED}`, `ALTER SYSTEM SET max_wal_senders = ${WAL_SENDERS_NEEDED + 8}; then restart`),
+  );
+  items.push(
+    info.maxReplicationSlots >= SLOTS_NEEDED
+      ? passed('max_replication_slots', String(info.maxReplicationSlots))
+      : failed('max_replication_slots', `max_replication_slots is ${info.maxReplicationSlots}; lifeboat needs ${SLOTS_NEEDED}`, `ALTER SYSTEM SET max_replication_slots = ${SLOTS_NEEDED + 8}; then restart`),
+  );
+  items.push(
+    info.roleCanReplicate
+      ? passed('replication privilege', 'role has REPLICATION')
+      : failed('replication privilege', 'the configured role lacks the REPLICATION attribute', 'ALTER ROLE <user> REPLICATION;'),
+  );
+  items.push(
+    info.userTablespaces.length === 0
+      ? passed('tablespaces', 'only pg_default and pg_global')
+      : failed('tablespaces', `user tablespaces ${info.userTablespaces.join(', ')} cannot be streamed by pg_basebackup to stdout`, 'move their objects to pg_default (ALTER TABLE ... SET TABLESPACE pg_default)'),
+  );
+  return items;
+}
+
+export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSignal): Promise<{ items: CheckItem[]; info?: ServerInfo }> {
+  const items: CheckItem[] = [];
+  let info: ServerInfo | undefined;
+  items.push(
+    await checkStep('postgres connection', async () => {
+      const client = await connectPostgres(cluster.postgres, 'lifeboat-check');
+      try {
+        info = await readServerInfo(client);
+      } finally {
+        await client.end();
+      }
+      return `PostgreSQL ${info.versionNum} at ${cluster.postgres.host}:${cluster.postgres.port}, system ${info.systemIdentifier}, timeline ${info.timeline}`;
+    }),
+  );
+  if (!info) return { items };
+  items.push(...settingsItems(info));
+  const server = info;
+  items.push(
+    await checkStep('replication connection', async () => {
+      const out = await runPgTool(cluster, 'psql', ['-X', '-A', '-t', '-F', ' ', '-c', 'IDENTIFY_SYSTEM', 'replication=true'], { signal });
+      const systemId = out.trim().split(/\s+/)[0];
+      if (systemId !== server.systemIdentifier) {
+        throw new Error(`replication connection reached system ${systemId ?? '(none)'}, SQL reached ${server.systemIdentifier}`);
+      }
+      return `IDENTIFY_SYSTEM ok (system ${systemId})`;
+    }),
+  );
+  items.push(
+    await checkStep('client programs', async () => {
+      const out = await runPgTool(cluster, 'pg_basebackup', ['--version'], { signal });
+      const major = Number(/(\d+)(?:\.\d+)?/.exec(out)?.[1]);
+      if (major !== server.majorVersion) {
+        throw new Error(`pg_basebackup is version ${major}, the server is ${server.majorVersion}; set clusters[].postgres.bindir to the ${server.majorVersion} client programs`);
+      }
+      return out.trim();
+    }),
+  );
+  return { items, info };
+}
