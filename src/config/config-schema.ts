@@ -36,9 +36,44 @@ export const postgresSchema = z.strictObject({
     .describe('Folder of the PostgreSQL client programs (pg_basebackup, pg_receivewal). Default: `pg_config --bindir`.'),
 });
 
+const slotName = z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names are 1-63 characters of a-z, 0-9 and "_"');
+
+export const walSchema = z.strictObject({
+  slotName: slotName.default('lifeboat').describe('Physical replication slot pg_receivewal streams from; created if missing.'),
+  guardSlotName: slotName
+    .default('lifeboat_guard')
+    .describe('Inactive slot advanced only past WAL durably stored in the repository, so the server keeps the rest.'),
+  partialUploadIntervalSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .default(60)
+    .describe('How often the growing head segment is uploaded as a partial; the archive trails the primary by at most this.'),
+  archiveTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .default(600)
+    .describe('How long a full backup waits for the WAL it needs to reach the repository before failing.'),
+});
+
+export const backupSchema = z.strictObject({
+  checkpoint: z.enum(['fast', 'spread']).default('fast').describe('Checkpoint mode at backup start (pg_basebackup -c).'),
+  partSizeMiB: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(256)
+    .describe('The base backup tar stream is cut into parts of about this size, restored in parallel.'),
+});
+
 export const clusterSchema = z.strictObject({
   name: clusterName,
   postgres: postgresSchema.describe('How to reach the cluster\'s primary.'),
+  wal: walSchema.default(walSchema.parse({})).describe('Continuous WAL archiving.'),
+  backup: backupSchema.default(backupSchema.parse({})).describe('Full base backups.'),
 });
 
 export const fsRepositorySchema = z.strictObject({
@@ -92,6 +127,11 @@ export const configSchema = z
     clusters: z.array(clusterSchema).min(1).describe('PostgreSQL clusters to protect.'),
     repository: repositorySchema,
     encryption: encryptionSchema,
+    stateDir: z
+      .string()
+      .min(1)
+      .default('./var/state')
+      .describe('Local working folder (WAL spool, pid files); relative to the config file. Never needed for a restore.'),
     compression: compressionSchema.default({ algorithm: 'zstd', level: 3 }).describe('Compression of stored objects.'),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Minimum log level.') })
@@ -118,3 +158,5 @@ export type PostgresConfig = ClusterConfig['postgres'];
 export type RepositoryConfig = Config['repository'];
 export type EncryptionConfig = Config['encryption'];
 export type CompressionConfig = Config['compression'];
+export type WalConfig = ClusterConfig['wal'];
+export type BackupConfig = ClusterConfig['backup'];

@@ -99,7 +99,7 @@ export function resolveConfig(config: Config, configPath: string, env: NodeJS.Pr
       bindir: cluster.postgres.bindir === undefined ? undefined : anchor(cluster.postgres.bindir),
     },
   }));
-  return deepFreeze({ ...config, clusters, repository, encryption, configPath: resolve(configPath) });
+  return deepFreeze({ ...config, stateDir: anchor(config.stateDir), clusters, repository, encryption, configPath: resolve(configPath) });
 }
 
 /** Read, validate and resolve a config file: what every command calls once at start-up. */
