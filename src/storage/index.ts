@@ -8,3 +8,4 @@ export type { S3Credentials } from './create-s3-client.js';
 export { collectList, DEFAULT_MAX_JSON_BYTES, exists, loadJson, readAll, storeJson } from './json-objects.js';
 export { assertValidKey, assertValidPrefix, compareKeys, MAX_KEY_BYTES } from './storage-key.js';
 export * from './repository-layout.js';
+export { storageConfigFrom, openStorage } from './storage-from-config.js';
