@@ -19,6 +19,8 @@ export interface ServerInfo {
   roleCanReplicate: boolean;
   /** Names of user tablespaces (pg_basebackup cannot stream them to stdout). */
   userTablespaces: string[];
+  /** wal_segment_size in bytes (16 MiB unless initdb --wal-segsize said otherwise). */
+  walSegmentSizeBytes: number;
 }
 
 export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
@@ -31,6 +33,7 @@ export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
     max_wal_senders: string;
     max_replication_slots: string;
     can_replicate: boolean;
+    wal_segment_size: string;
   }>(`
     select current_setting('server_version_num') as version_num,
            (select system_identifier::text from pg_control_system()) as system_identifier,
@@ -39,7 +42,8 @@ export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
            current_setting('wal_level') as wal_level,
            current_setting('max_wal_senders') as max_wal_senders,
            current_setting('max_replication_slots') as max_replication_slots,
-           (select rolreplication or rolsuper from pg_roles where rolname = current_user) as can_replicate`);
+           (select rolreplication or rolsuper from pg_roles where rolname = current_user) as can_replicate,
+           (select setting from pg_settings where name = 'wal_segment_size') as wal_segment_size`);
   const row = rows[0]!;
   const spaces = await client.query<{ spcname: string }>(
     `select spcname from pg_tablespace where spcname not in ('pg_default', 'pg_global') order by spcname`,
@@ -56,5 +60,6 @@ export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
     maxReplicationSlots: Number(row.max_replication_slots),
     roleCanReplicate: row.can_replicate,
     userTablespaces: spaces.rows.map((r) => r.spcname),
+    walSegmentSizeBytes: Number(row.wal_segment_size),
   };
 }

@@ -1,0 +1,81 @@
+// Physical replication slots: the streaming slot pg_receivewal uses, and the guard slot Lifeboat advances
+// only past WAL that is durably in the repository, so the server keeps everything not yet stored.
+import type pg from 'pg';
+import { LifeboatError } from '../errors/index.js';
+import { parseLsn, formatLsn, type Lsn } from './lsn.js';
+
+export interface SlotState {
+  name: string;
+  /** Oldest WAL the server keeps for this slot; undefined when the slot never reserved WAL. */
+  restartLsn: Lsn | undefined;
+  active: boolean;
+  /** PID of the walsender using the slot, when active. */
+  activePid: number | undefined;
+  /** `reserved`, `extended`, `unreserved` or `lost` (max_slot_wal_keep_size exceeded). */
+  walStatus: string | undefined;
+}
+
+export async function readSlot(client: pg.Client, name: string): Promise<SlotState | undefined> {
+  const { rows } = await client.query<{ restart_lsn: string | null; active: boolean; active_pid: number | null; wal_status: string | null; slot_type: string }>(
+    `select restart_lsn::text, active, active_pid, wal_status, slot_type from pg_replication_slots where slot_name = $1`,
+    [name],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.slot_type !== 'physical') {
+    throw new LifeboatError('postgresConfig', `replication slot "${name}" exists but is a ${row.slot_type} slot`, {
+      hint: `drop it (select pg_drop_replication_slot('${name}')) or configure another slot name`,
+    });
+  }
+  return {
+    name,
+    restartLsn: row.restart_lsn ? parseLsn(row.restart_lsn) : undefined,
+    active: row.active,
+    activePid: row.active_pid ?? undefined,
+    walStatus: row.wal_status ?? undefined,
+  };
+}
+
+/** Create a physical slot that reserves WAL from now on, unless it exists. Returns its state. */
+export async function ensurePhysicalSlot(client: pg.Client, name: string): Promise<SlotState> {
+  const existing = await readSlot(client, name);
+  if (existing) return existing;
+  try {
+    await client.query('select pg_create_physical_replication_slot($1, true)', [name]);
+  } catch (error) {
+    // Two archivers racing to create it: the loser reads the winner's slot.
+    if ((error as { code?: string }).code !== '42710') {
+      throw new LifeboatError('postgresConfig', `cannot create replication slot "${name}": ${(error as Error).message}`, {
+        hint: 'the role needs REPLICATION, and max_replication_slots must leave room for two lifeboat slots',
+        cause: error,
+      });
+    }
+  }
+  const created = await readSlot(client, name);
+  if (!created) throw new LifeboatError('internal', `replication slot "${name}" vanished right after creation`);
+  return created;
+}
+
+/**
+ * Move a slot's restart point forward to `lsn` (never backward: PostgreSQL ignores earlier targets).
+ * Returns the new restart LSN.
+ */
+export async function advanceSlot(client: pg.Client, name: string, lsn: Lsn): Promise<Lsn | undefined> {
+  const { rows } = await client.query<{ end_lsn: string | null }>('select end_lsn::text from pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(lsn)]);
+  return rows[0]?.end_lsn ? parseLsn(rows[0].end_lsn) : undefined;
+}
+
+/** End the walsender holding a slot (an orphaned pg_receivewal, possibly on another machine). */
+export async function terminateSlotHolder(client: pg.Client, slot: SlotState): Promise<boolean> {
+  if (!slot.activePid) return false;
+  const { rows } = await client.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [slot.activePid]);
+  return rows[0]?.ok === true;
+}
+
+/** The server's current WAL write position (primary) or last replayed position (standby). */
+export async function currentWalLsn(client: pg.Client): Promise<Lsn> {
+  const { rows } = await client.query<{ lsn: string }>(
+    'select (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn',
+  );
+  return parseLsn(rows[0]!.lsn);
+}
