@@ -3,4 +3,3 @@
 export { createWalScanner, type WalScanner } from './create-wal-scanner.js';
 export { scanWalSegment } from './scan-wal-segment.js';
 export type { WalRestorePoint, WalScanCarry, WalScanOptions, WalScanSummary } from './wal-scan-summary.js';
-export { crc32c } from './crc32c.js';
