@@ -3,7 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
+import { registerBackupFull } from './commands/backup-full.js';
 import { registerConfigCheck } from './commands/config-check.js';
+import { registerWalArchive } from './commands/wal-archive.js';
 import { formatErrorReport } from './report-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
 
@@ -25,6 +27,10 @@ function createProgram(context: () => CommandContext, err: (text: string) => voi
 
   const config = program.command('config').description('inspect the configuration');
   registerConfigCheck(config, context);
+  const backup = program.command('backup').description('take backups');
+  registerBackupFull(backup, context);
+  const wal = program.command('wal').description('continuous WAL archiving');
+  registerWalArchive(wal, context);
   return program;
 }
 

@@ -21,4 +21,4 @@ export {
   type WalSegmentName,
   type TimelineId,
 } from './wal-segment.js';
-export { readSlot, ensurePhysicalSlot, advanceSlot, terminateSlotHolder, currentWalLsn, type SlotState } from './replication-slots.js';
+export { readSlot, ensurePhysicalSlot, advanceSlot, terminateSlotHolder, currentWalLsn, oldestServerSegment, type SlotState } from './replication-slots.js';

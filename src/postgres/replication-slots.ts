@@ -79,3 +79,12 @@ export async function currentWalLsn(client: pg.Client): Promise<Lsn> {
   );
   return parseLsn(rows[0]!.lsn);
 }
+
+/** The oldest WAL segment file still in the server's pg_wal on `timelineHex` (8 hex digits), if any. */
+export async function oldestServerSegment(client: pg.Client, timelineHex: string): Promise<string | undefined> {
+  const { rows } = await client.query<{ name: string | null }>(
+    `select min(name) as name from pg_ls_waldir() where name ~ '^[0-9A-F]{24}$' and left(name, 8) = $1`,
+    [timelineHex],
+  );
+  return rows[0]?.name ?? undefined;
+}

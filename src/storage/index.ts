@@ -9,3 +9,4 @@ export { collectList, DEFAULT_MAX_JSON_BYTES, exists, loadJson, readAll, storeJs
 export { assertValidKey, assertValidPrefix, compareKeys, MAX_KEY_BYTES } from './storage-key.js';
 export * from './repository-layout.js';
 export { storageConfigFrom, openStorage } from './storage-from-config.js';
+export { forEachBounded } from './for-each-bounded.js';

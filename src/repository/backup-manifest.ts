@@ -1,21 +1,12 @@
 // The Lifeboat manifest of a backup: everything a restore needs to know, validated with zod when read back.
 // It is written last and create-only, so its presence is what makes a backup exist (WAL-G's sentinel).
 import { z } from 'zod';
+import { storedObjectSchema } from '../pipeline/index.js';
 
 const lsnText = z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/, 'an LSN like 0/1A2B3C4D');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const isoTime = z.iso.datetime({ offset: true });
 const segmentName = z.string().regex(/^[0-9A-F]{24}$/);
-
-/** One stored object: both checksums, so verify can check the stored bytes without decrypting, and the content after. */
-export const storedObjectSchema = z.strictObject({
-  key: z.string().min(1),
-  plaintextSizeBytes: z.number().int().nonnegative(),
-  storedSizeBytes: z.number().int().nonnegative(),
-  plaintextSha256: sha256Hex,
-  storedSha256: sha256Hex,
-  compression: z.strictObject({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int() }),
-});
 
 export const encryptionRecordSchema = z.strictObject({
   provider: z.enum(['local', 'aws-kms']),
@@ -84,7 +75,6 @@ export const incrementManifestSchema = z.strictObject({
 
 export const backupManifestSchema = z.discriminatedUnion('type', [fullBackupManifestSchema, incrementManifestSchema]);
 
-export type StoredObjectRecord = z.infer<typeof storedObjectSchema>;
 export type FullBackupManifest = z.infer<typeof fullBackupManifestSchema>;
 export type IncrementManifest = z.infer<typeof incrementManifestSchema>;
 export type BackupManifest = z.infer<typeof backupManifestSchema>;

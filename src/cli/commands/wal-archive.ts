@@ -1,0 +1,25 @@
+// `lifeboat wal archive`: run continuous WAL archiving in the foreground until SIGINT/SIGTERM; a graceful stop
+// ships what pg_receivewal completed and the last partial before exiting.
+import type { Command } from 'commander';
+import { runWalArchive } from '../../backup/wal-archive/run-wal-archive.js';
+import { selectCluster } from '../../config/index.js';
+import { openRepository } from '../../repository/open-repository.js';
+import type { CommandContext } from '../command-context.js';
+
+export function registerWalArchive(parent: Command, context: () => CommandContext): void {
+  parent
+    .command('archive')
+    .description('stream WAL with pg_receivewal and archive it continuously (foreground, until interrupted)')
+    .option('--cluster <name>', 'cluster whose WAL to archive (default: the only one configured)')
+    .action(async (options: { cluster?: string }) => {
+      const ctx = context();
+      const config = ctx.config();
+      const cluster = selectCluster(config, options.cluster);
+      const repository = await openRepository(config, 'write');
+      try {
+        await runWalArchive({ config, cluster, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal });
+      } finally {
+        repository.close();
+      }
+    });
+}

@@ -1,0 +1,13 @@
+// The compression capability: stream factories for zstd (parallel, on worker threads), gzip and none, plus the
+// controls of the shared zstd worker pool.
+export {
+  COMPRESSION_ALGORITHMS,
+  DEFAULT_COMPRESSION_LEVELS,
+  isCompressionAlgorithm,
+  resolveCompressionLevel,
+  type CompressionAlgorithm,
+  type CompressionOptions,
+} from './compression-options.js';
+export { createCompressStream, type CreateCompressStreamOptions } from './create-compress-stream.js';
+export { createDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
+export { configureZstdPool, shutdownZstdPool, zstdThreadCount, type ZstdPoolOptions } from './zstd-worker-pool.js';

@@ -1,0 +1,150 @@
+// Parallel zstd compression as a Duplex stream: input is cut into fixed-size blocks, each compressed into its own
+// zstd frame on the worker pool, and the frames are emitted in input order. Concatenated frames are a valid zstd
+// stream for any decoder (`zstd -d` included). Memory is bounded: at most `maxBlocksInFlight` blocks exist at once.
+import { Duplex } from 'node:stream';
+import { LifeboatError } from '../errors/index.js';
+import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
+
+/** Options for {@link ZstdCompressStream}. */
+export interface ZstdCompressStreamOptions {
+  /** zstd level, already validated. */
+  level: number;
+  /** Input bytes per zstd frame. Default 4 MiB: large enough that ratio loss versus one frame is well under 1%. */
+  blockSizeBytes?: number;
+  /** Blocks submitted but not yet emitted, at most. Default twice the pool's threads (one running, one queued each). */
+  maxBlocksInFlight?: number;
+  /** What is being compressed, for error messages. */
+  description?: string;
+}
+
+const DEFAULT_BLOCK_SIZE_BYTES = 4 * 1024 * 1024;
+
+export class ZstdCompressStream extends Duplex {
+  private readonly lease: ZstdPoolLease;
+  private readonly level: number;
+  private readonly blockSizeBytes: number;
+  private readonly maxBlocksInFlight: number;
+  private readonly description: string;
+  /** The block being filled, or undefined when the last one was submitted. */
+  private block: Uint8Array<SharedArrayBuffer> | undefined;
+  private blockFill = 0;
+  /**
+   * Blocks the workers are done with. Shared memory, reused: fresh or transferred 4 MiB buffers would count as new
+   * external memory each time and make V8 run a full GC every few blocks.
+   */
+  private readonly spareBlocks: SharedArrayBuffer[] = [];
+  private submitted = 0;
+  private emitted = 0;
+  private readonly finished = new Map<number, Buffer>();
+  private readableWantsMore = true;
+  /** A write waiting for a free block slot: the rest of its chunk and its callback. */
+  private pendingWrite: { chunk: Uint8Array; callback: (error?: Error | null) => void } | undefined;
+  private finalCallback: ((error?: Error | null) => void) | undefined;
+
+  constructor(options: ZstdCompressStreamOptions) {
+    const blockSizeBytes = options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
+    // Room for a couple of frames: finished frames wait there while the workers keep going.
+    super({ readableHighWaterMark: blockSizeBytes, writableHighWaterMark: 1024 * 1024 });
+    this.lease = acquireZstdPool();
+    this.level = options.level;
+    this.blockSizeBytes = blockSizeBytes;
+    this.maxBlocksInFlight = Math.max(2, options.maxBlocksInFlight ?? 2 * this.lease.pool.maxWorkers);
+    this.description = options.description ?? 'data';
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.consume(chunk, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // An empty input still becomes one (empty) frame: a zero-byte file is not a zstd stream.
+    if (this.blockFill > 0 || this.submitted === 0) this.submitBlock();
+    this.finalCallback = callback;
+    this.maybeFinish();
+  }
+
+  override _read(): void {
+    this.readableWantsMore = true;
+    this.emitInOrder();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.lease.pool.cancel(this);
+    this.lease.release();
+    this.finished.clear();
+    callback(error);
+  }
+
+  /** Copy `chunk` into blocks, submitting each full one; park the rest while too many blocks are in flight. */
+  private consume(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.submitted - this.emitted >= this.maxBlocksInFlight) {
+        this.pendingWrite = { chunk: chunk.subarray(offset), callback };
+        return;
+      }
+      this.block ??= new Uint8Array(this.spareBlocks.pop() ?? new SharedArrayBuffer(this.blockSizeBytes));
+      const take = Math.min(chunk.length - offset, this.blockSizeBytes - this.blockFill);
+      this.block.set(chunk.subarray(offset, offset + take), this.blockFill);
+      this.blockFill += take;
+      offset += take;
+      if (this.blockFill === this.blockSizeBytes) this.submitBlock();
+    }
+    callback();
+  }
+
+  private submitBlock(): void {
+    const input = this.block?.buffer ?? new SharedArrayBuffer(this.blockSizeBytes);
+    const length = this.blockFill;
+    const seq = this.submitted++;
+    this.block = undefined;
+    this.blockFill = 0;
+    this.lease.pool.compress(this, input, length, this.level).then(
+      (reply) => {
+        if (this.destroyed) return;
+        this.spareBlocks.push(input);
+        this.finished.set(seq, Buffer.from(reply.output, 0, reply.outputLength));
+        this.emitInOrder();
+      },
+      (error: unknown) => {
+        if (this.destroyed) return;
+        this.destroy(this.wrapError(error));
+      },
+    );
+  }
+
+  /** Push finished frames in input order while the reader wants them, then let parked writes continue. */
+  private emitInOrder(): void {
+    while (this.readableWantsMore) {
+      const frame = this.finished.get(this.emitted);
+      if (frame === undefined) break;
+      this.finished.delete(this.emitted);
+      this.emitted++;
+      this.readableWantsMore = this.push(frame);
+    }
+    const parked = this.pendingWrite;
+    if (parked !== undefined && this.submitted - this.emitted < this.maxBlocksInFlight) {
+      this.pendingWrite = undefined;
+      this.consume(parked.chunk, parked.callback);
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    const callback = this.finalCallback;
+    if (callback === undefined || this.emitted < this.submitted) return;
+    this.finalCallback = undefined;
+    this.push(null);
+    callback();
+  }
+
+  private wrapError(error: unknown): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    return new LifeboatError('internal', `zstd compression of ${this.description} failed: ${message}`, {
+      hint: error instanceof ZstdWorkerError && error.kind === 'crashed'
+        ? 'a compression worker thread died (out of memory?); retry, and report it if it repeats'
+        : 'this is a bug in lifeboat; please report it',
+      cause: error,
+    });
+  }
+}

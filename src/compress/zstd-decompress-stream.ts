@@ -1,0 +1,142 @@
+// Streaming zstd decompression as a Duplex stream, run on one thread of the shared worker pool (decoding is several
+// times faster than encoding, so one thread keeps up). Reads any zstd stream, one frame or many. Memory is bounded:
+// input is sent in batches and each worker reply carries at most `maxOutputBytes`, fetched only when the reader wants it.
+import { Duplex } from 'node:stream';
+import { LifeboatError } from '../errors/index.js';
+import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
+
+/** Options for {@link ZstdDecompressStream}. */
+export interface ZstdDecompressStreamOptions {
+  /** What is being decompressed, for error messages. */
+  description?: string;
+  /** Compressed bytes gathered before a round trip to the worker. Default 1 MiB. */
+  inputBatchBytes?: number;
+  /** Decompressed bytes per worker reply, at most. Default 4 MiB. */
+  maxOutputBytes?: number;
+}
+
+/** Worker requests outstanding per stream: one being decoded, one waiting, so the worker never idles on a round trip. */
+const MAX_REQUESTS_IN_FLIGHT = 2;
+
+export class ZstdDecompressStream extends Duplex {
+  private readonly lease: ZstdPoolLease;
+  private readonly session: number;
+  private readonly description: string;
+  private readonly inputBatchBytes: number;
+  private readonly maxOutputBytes: number;
+  private pendingInput: Buffer[] = [];
+  private pendingBytes = 0;
+  private sawInput = false;
+  private requestsInFlight = 0;
+  /** The worker still holds output for input it was given (as of the latest reply). */
+  private moreOutput = false;
+  private inFrame = false;
+  private readableWantsMore = true;
+  private writeCallback: ((error?: Error | null) => void) | undefined;
+  private finalCallback: ((error?: Error | null) => void) | undefined;
+
+  constructor(options: ZstdDecompressStreamOptions = {}) {
+    const maxOutputBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+    // Room for two replies: the worker decodes the next batch while the reader still consumes this one.
+    super({ readableHighWaterMark: 2 * maxOutputBytes, writableHighWaterMark: 1024 * 1024 });
+    this.lease = acquireZstdPool();
+    this.session = this.lease.pool.openSession();
+    this.description = options.description ?? 'data';
+    this.inputBatchBytes = options.inputBatchBytes ?? 1024 * 1024;
+    this.maxOutputBytes = maxOutputBytes;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (chunk.length > 0) {
+      this.pendingInput.push(chunk);
+      this.pendingBytes += chunk.length;
+      this.sawInput = true;
+    }
+    if (this.pendingBytes < this.inputBatchBytes) callback();
+    else this.writeCallback = callback;
+    this.pump();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finalCallback = callback;
+    this.pump();
+  }
+
+  override _read(): void {
+    this.readableWantsMore = true;
+    this.pump();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.lease.pool.releaseSession(this.session);
+    this.lease.release();
+    callback(error);
+  }
+
+  /**
+   * Decide the next step: send the next input batch, collect output the worker still holds, or finish. Two requests
+   * may be in flight, so the worker decodes the next batch while this thread passes the last output downstream.
+   */
+  private pump(): void {
+    if (this.requestsInFlight >= MAX_REQUESTS_IN_FLIGHT || this.destroyed || !this.readableWantsMore) return;
+    if (this.pendingBytes > 0 && (this.pendingBytes >= this.inputBatchBytes || this.finalCallback !== undefined)) {
+      const batch = Buffer.allocUnsafeSlow(this.pendingBytes);
+      let offset = 0;
+      for (const chunk of this.pendingInput) offset += chunk.copy(batch, offset);
+      this.pendingInput = [];
+      this.pendingBytes = 0;
+      this.request(batch.buffer, batch.length);
+      const callback = this.writeCallback;
+      this.writeCallback = undefined;
+      callback?.();
+      return;
+    }
+    if (this.requestsInFlight > 0) return;
+    if (this.moreOutput) this.request(undefined, 0);
+    else if (this.finalCallback !== undefined && this.pendingBytes === 0) this.finish(this.finalCallback);
+  }
+
+  private request(input: ArrayBuffer | undefined, length: number): void {
+    this.requestsInFlight++;
+    this.lease.pool.decompress(this, this.session, input, length, this.maxOutputBytes).then(
+      (reply) => {
+        if (this.destroyed) return;
+        this.requestsInFlight--;
+        this.moreOutput = reply.drained !== true;
+        this.inFrame = reply.inFrame === true;
+        if (reply.outputLength > 0) this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
+        this.pump();
+      },
+      (error: unknown) => {
+        if (!this.destroyed) this.destroy(this.wrapError(error));
+      },
+    );
+  }
+
+  private finish(callback: (error?: Error | null) => void): void {
+    this.finalCallback = undefined;
+    if (!this.sawInput || this.inFrame) {
+      const what = this.sawInput ? 'ends inside a zstd frame' : 'is empty, not a zstd stream';
+      callback(new LifeboatError('objectCorrupted', `the compressed data of ${this.description} ${what}`, {
+        hint: 'the object was written incompletely or with another format; use another copy or backup',
+      }));
+      return;
+    }
+    this.push(null);
+    callback();
+  }
+
+  private wrapError(error: unknown): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ZstdWorkerError && error.kind === 'failed') {
+      return new LifeboatError('objectCorrupted', `the compressed data of ${this.description} is not valid zstd: ${message}`, {
+        hint: 'the object was written with another format or damaged before encryption; use another copy or backup',
+        cause: error,
+      });
+    }
+    return new LifeboatError('internal', `zstd decompression of ${this.description} failed: ${message}`, {
+      hint: 'a decompression worker thread died (out of memory?); retry, and report it if it repeats',
+      cause: error,
+    });
+  }
+}

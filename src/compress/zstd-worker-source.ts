@@ -1,0 +1,89 @@
+// The code each zstd worker thread runs, kept as a CommonJS source string evaluated with `new Worker(src, {eval})`.
+// Why a string: a worker *file* would be .ts under vitest and .js in dist/, and Node 20 cannot run the former;
+// a string works unchanged in both. It stays tiny and typed at its boundary by zstd-worker-protocol.ts.
+
+/**
+ * Worker protocol (all messages carry `id`; the reply echoes it):
+ * - `compress { input, length, level }`: compress `input[0, length)` (a SharedArrayBuffer the caller reuses once
+ *   this is answered) into one zstd frame; replies `done` with the frame in `output` (exact length, transferred).
+ * - `decompress { session, input?, length, maxOutputBytes }`: appends `input` (when given) to what the session's
+ *   streaming decoder still holds and replies with up to `maxOutputBytes` of output. `drained` says all input so far
+ *   is consumed and flushed; when false, a later `decompress` (with or without input) gets the rest. `inFrame` says
+ *   the last frame is still open (the stream would be truncated if it ended here).
+ * - `release { session }`: forget a decompression session. No reply.
+ * Failures reply `failed { message }`; the worker itself survives them.
+ */
+export const ZSTD_WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const zstd = require(workerData.bindingPath);
+const EMPTY = Buffer.alloc(0);
+
+let cctx = null;
+let cctxLevel = NaN;
+let scratch = null;
+const sessions = new Map();
+
+function compress(msg) {
+  if (cctx === null) cctx = new zstd.CCtx();
+  if (msg.level !== cctxLevel) {
+    cctx.setParameter(zstd.CParameter.compressionLevel, msg.level);
+    cctxLevel = msg.level;
+  }
+  const bound = zstd.compressBound(msg.length);
+  if (scratch === null || scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  // compress2 writes a complete frame with its content size, so any zstd decoder can read it on its own.
+  const written = cctx.compress2(scratch, new Uint8Array(msg.input, 0, msg.length));
+  // Copy into an exact-size buffer: cheap next to compression, and keeps downstream memory at the compressed size.
+  const output = Buffer.allocUnsafeSlow(written);
+  scratch.copy(output, 0, 0, written);
+  parentPort.postMessage({ type: 'done', id: msg.id, output: output.buffer, outputLength: written }, [output.buffer]);
+}
+
+function decompress(msg) {
+  let session = sessions.get(msg.session);
+  if (session === undefined) {
+    session = { dctx: new zstd.DCtx(), src: EMPTY, inFrame: false };
+    sessions.set(msg.session, session);
+  }
+  if (msg.input !== undefined) {
+    // Requests are pipelined: new input may arrive while output of earlier input is still undelivered.
+    const input = Buffer.from(msg.input, 0, msg.length);
+    session.src = session.src.length === 0 ? input : Buffer.concat([session.src, input]);
+  }
+  const out = Buffer.allocUnsafeSlow(msg.maxOutputBytes);
+  let produced = 0;
+  let drained = false;
+  for (;;) {
+    const [hint, wrote, consumed] = session.dctx.decompressStream(out.subarray(produced), session.src);
+    produced += wrote;
+    session.src = session.src.subarray(consumed);
+    // zstd's hint is 0 exactly when a frame is complete and flushed; a call that did nothing says nothing
+    // (with no input it returns the size of the next frame header, which is not "inside a frame").
+    if (wrote > 0 || consumed > 0) session.inFrame = hint !== 0;
+    // zstd's contract: with all input consumed and room left in the output, everything decodable is flushed.
+    if (session.src.length === 0 && produced < out.length) {
+      drained = true;
+      break;
+    }
+    if (produced === out.length) break;
+    if (wrote === 0 && consumed === 0) throw new Error('zstd decoder made no progress');
+  }
+  parentPort.postMessage(
+    { type: 'done', id: msg.id, output: out.buffer, outputLength: produced, drained, inFrame: session.inFrame },
+    [out.buffer],
+  );
+}
+
+parentPort.on('message', (msg) => {
+  try {
+    if (msg.type === 'compress') compress(msg);
+    else if (msg.type === 'decompress') decompress(msg);
+    else if (msg.type === 'release') sessions.delete(msg.session);
+    else throw new Error('unknown zstd worker message ' + String(msg.type));
+  } catch (error) {
+    if (msg.type === 'decompress') sessions.delete(msg.session);
+    parentPort.postMessage({ type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) });
+  }
+});
+`;

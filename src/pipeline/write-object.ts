@@ -1,0 +1,96 @@
+// Stores one object: content -> SHA-256 -> compress -> encrypt -> SHA-256 of stored bytes -> storage.put, all
+// streamed with bounded memory, and returns the record a manifest keeps. Either the whole object is stored and
+// described, or the call fails and storage holds nothing new (put is atomic and is aborted on any failure).
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createCompressStream, resolveCompressionLevel, type CompressionOptions } from '../compress/index.js';
+import type { EncryptionSession } from '../crypto/index.js';
+import { isLifeboatError, LifeboatError } from '../errors/index.js';
+import type { Storage } from '../storage/storage.js';
+import { formatCompressionContext } from './compression-context.js';
+import { DigestStream } from './digest-stream.js';
+import type { StoredObject } from './stored-object.js';
+
+/** Options for {@link writeObject}. */
+export interface WriteObjectOptions {
+  storage: Storage;
+  /** Storage key of the new object. */
+  key: string;
+  /** The content; consumed to its end (or destroyed when the write fails). */
+  source: Readable;
+  compression: CompressionOptions;
+  /** The session of the object's scope (one data key per backup). */
+  session: EncryptionSession;
+  /** Fail with `objectExists` instead of replacing an existing object. Default false. */
+  createOnly?: boolean;
+  signal?: AbortSignal;
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/**
+ * Compress, encrypt and store `source` at `key`; resolves with the object's record once the object is durable.
+ * Errors: the source's own errors unchanged; LifeboatError from the key provider, storage (`objectExists`,
+ * `storageUnavailable`, ...) or `aborted` when `signal` fires.
+ */
+export async function writeObject(options: WriteObjectOptions): Promise<StoredObject> {
+  const { storage, key, source, session, createOnly = false, signal } = options;
+  const algorithm = options.compression.algorithm;
+  const level = resolveCompressionLevel(options.compression);
+  // One controller stops both halves: the stages feeding the put, and the put itself.
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+
+  const plaintext = new DigestStream();
+  const stored = new DigestStream();
+  const encrypting = session.createEncryptStream({ object: key, objectContext: formatCompressionContext(algorithm), signal: controller.signal });
+  const stages = pipeline(
+    source,
+    plaintext,
+    createCompressStream({ algorithm, level, description: key }),
+    encrypting.stream,
+    stored,
+    { signal: controller.signal },
+  );
+  const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
+
+  const [staged, put] = await Promise.allSettled([stages, putting]);
+  signal?.removeEventListener('abort', onAbort);
+  if (staged.status === 'rejected' || put.status === 'rejected') {
+    controller.abort();
+    if (signal?.aborted === true) {
+      throw new LifeboatError('aborted', `writing object ${key} was aborted`, {
+        hint: 'the operation was cancelled; nothing was stored, so it is safe to retry',
+        cause: signal.reason,
+      });
+    }
+    // The stages' error is the root cause, unless it is only our abort after the put failed on its own.
+    const error: unknown =
+      staged.status === 'rejected' && (!isAbortError(staged.reason) || put.status === 'fulfilled') ? staged.reason : (put as PromiseRejectedResult).reason;
+    // The source's errors are the caller's own: hand them back unchanged.
+    if (isLifeboatError(error) || (error instanceof Error && error === source.errored)) throw error;
+    throw new LifeboatError('internal', `writing object ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'this is a bug in lifeboat; please report it',
+      cause: error,
+    });
+  }
+  if (put.value.sizeBytes !== stored.sizeBytes) {
+    throw new LifeboatError('internal', `storage reported ${put.value.sizeBytes} bytes for object ${key}, but ${stored.sizeBytes} were written`, {
+      hint: 'this is a bug in the storage driver; please report it',
+    });
+  }
+  const header = await encrypting.header;
+  return {
+    key,
+    plaintextSizeBytes: plaintext.sizeBytes,
+    storedSizeBytes: stored.sizeBytes,
+    plaintextSha256: plaintext.sha256,
+    storedSha256: stored.sha256,
+    compression: { algorithm, level },
+    encryption: { provider: session.provider, keyId: header.keyId },
+  };
+}

@@ -1,0 +1,110 @@
+// A full backup under pgbench write load with the WAL archiver running, against a real PostgreSQL 15; then the
+// stored backup, fetched, decrypted and extracted by Lifeboat's own code, must pass the real pg_verifybackup
+// with the WAL from the repository.
+import { spawn } from 'node:child_process';
+import { mkdirSync, createWriteStream, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFullBackup } from '../../src/backup/full/run-full-backup.js';
+import { runWalArchive } from '../../src/backup/wal-archive/run-wal-archive.js';
+import { createDecryptionSession } from '../../src/crypto/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { readObject } from '../../src/pipeline/index.js';
+import { parseLsn, toTimelineId } from '../../src/postgres/index.js';
+import { listBackupIds, loadBackupManifest } from '../../src/repository/backup-catalog.js';
+import type { FullBackupManifest } from '../../src/repository/backup-manifest.js';
+import { segmentsBetween } from '../../src/repository/find-wal-gaps.js';
+import { listArchivedWal } from '../../src/repository/list-archived-wal.js';
+import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { runProcess } from '../harness/run-process.js';
+
+const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
+let pg: PostgresServer;
+let fixture: LifeboatFixture;
+let repository: Repository;
+let archiver: { stop(): Promise<void> };
+
+function startArchiver(): { stop(): Promise<void> } {
+  const controller = new AbortController();
+  const cluster = fixture.config.clusters[0]!;
+  const running = runWalArchive({ config: fixture.config, cluster, storage: repository.storage, keys: repository.keys, log, signal: controller.signal, pollMs: 200 });
+  running.catch(() => undefined);
+  return {
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  fixture = createLifeboatFixture(pg);
+  repository = await openRepository(fixture.config, 'write');
+  await pgbench(pg, ['-i', '-s', '5', '-q']);
+  archiver = startArchiver();
+}, 300_000);
+
+afterAll(async () => {
+  await archiver?.stop().catch(() => undefined);
+  repository?.close();
+  await pg?.stop();
+  fixture?.cleanup();
+});
+
+async function fetchObjectTo(key: string, expected: FullBackupManifest['parts'][number], sink: NodeJS.WritableStream): Promise<void> {
+  const session = createDecryptionSession(repository.keys, { expectedScope: { cluster: 'main' } });
+  try {
+    await pipeline(readObject({ storage: repository.storage, key, session, expected }), sink);
+  } finally {
+    session.close();
+  }
+}
+
+describe('full backup', () => {
+  let manifest: FullBackupManifest;
+
+  it('completes under pgbench write load and is listed only once complete', async () => {
+    const load = pgbench(pg, ['-c', '4', '-T', '20', '-n']);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const cluster = fixture.config.clusters[0]!;
+    manifest = await runFullBackup({ config: fixture.config, cluster, storage: repository.storage, keys: repository.keys, log, signal: AbortSignal.timeout(240_000), lifeboatVersion: 'test' });
+    await load;
+    expect(manifest.type).toBe('full');
+    expect(manifest.parts.length).toBeGreaterThan(1);
+    expect(parseLsn(manifest.stopLsn) > parseLsn(manifest.startLsn)).toBe(true);
+    expect(await listBackupIds(repository.storage, 'main')).toEqual([manifest.backupId]);
+    const reloaded = await loadBackupManifest(repository.storage, 'main', manifest.backupId);
+    expect(reloaded).toEqual(manifest);
+    // Every WAL segment from start to stop is in the repository (the archive check held).
+    const wal = await listArchivedWal(repository.storage, 'main');
+    const needed = segmentsBetween(toTimelineId(manifest.timeline), parseLsn(manifest.startLsn), parseLsn(manifest.stopLsn), manifest.walSegmentSizeBytes);
+    expect(needed.filter((segment) => !wal.segments.has(segment))).toEqual([]);
+  }, 300_000);
+
+  it('restored by Lifeboat\'s own code, passes pg_verifybackup with the WAL from the repository', async () => {
+    const target = join(fixture.dir, 'verify', 'data');
+    const walDir = join(fixture.dir, 'verify', 'wal');
+    mkdirSync(target, { recursive: true });
+    mkdirSync(walDir, { recursive: true });
+    for (const part of manifest.parts) {
+      const tar = spawn('tar', ['-x', '-C', target], { stdio: ['pipe', 'ignore', 'inherit'] });
+      const exited = new Promise<number | null>((resolve) => tar.once('close', resolve));
+      await fetchObjectTo(part.key, part, tar.stdin);
+      expect(await exited).toBe(0);
+    }
+    expect(existsSync(join(target, 'backup_manifest'))).toBe(true);
+    const wal = await listArchivedWal(repository.storage, 'main');
+    const needed = segmentsBetween(toTimelineId(manifest.timeline), parseLsn(manifest.startLsn), parseLsn(manifest.stopLsn), manifest.walSegmentSizeBytes);
+    for (const segment of needed) {
+      const stored = wal.segments.get(segment)!;
+      await fetchObjectTo(stored.key, { plaintextSha256: stored.sha256 } as FullBackupManifest['parts'][number], createWriteStream(join(walDir, segment)));
+    }
+    expect(readdirSync(walDir).sort()).toEqual(needed);
+    const result = await runProcess(join(pg.bindir, 'pg_verifybackup'), ['--wal-directory', walDir, target]);
+    expect(result.stdout).toContain('backup successfully verified');
+  }, 300_000);
+});
