@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { ERROR_CODES } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
 import { registerBackupFull } from './commands/backup-full.js';
+import { registerBackupIncremental } from './commands/backup-incremental.js';
+import { registerBackupsList } from './commands/backups-list.js';
 import { registerConfigCheck } from './commands/config-check.js';
+import { registerVerify } from './commands/verify.js';
 import { registerWalArchive } from './commands/wal-archive.js';
 import { formatErrorReport } from './report-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
@@ -29,8 +32,12 @@ function createProgram(context: () => CommandContext, err: (text: string) => voi
   registerConfigCheck(config, context);
   const backup = program.command('backup').description('take backups');
   registerBackupFull(backup, context);
+  registerBackupIncremental(backup, context);
+  const backups = program.command('backups').description('the backup catalog');
+  registerBackupsList(backups, context);
   const wal = program.command('wal').description('continuous WAL archiving');
   registerWalArchive(wal, context);
+  registerVerify(program, context);
   return program;
 }
 

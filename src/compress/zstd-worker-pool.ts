@@ -69,6 +69,10 @@ export class ZstdWorkerPool {
   /** Compress one block on any worker; the caller must not touch `input` until the promise settles. */
   compress(owner: object, input: SharedArrayBuffer, length: number, level: number): Promise<DoneReply> {
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new ZstdWorkerError('cancelled', 'the zstd worker pool was shut down'));
+        return;
+      }
       const request: WorkerRequest = { type: 'compress', id: this.nextId++, input, length, level };
       this.queue.push({ request, transfer: [], owner, resolve, reject });
       this.dispatch();

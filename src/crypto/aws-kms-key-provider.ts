@@ -22,8 +22,13 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 export interface AwsKmsKeyProviderOptions extends KmsConnectionOptions {
   /** The key that generates data keys: key id, `alias/name`, key ARN or alias ARN. */
   keyId: string;
-  /** Further keys that each also wrap every data key (e.g. a multi-region replica). Default none. */
+  /** Further keys that each also wrap every data key (e.g. a multi-region replica), as key ARNs. Default none. */
   additionalKeyIds?: readonly string[];
+  /**
+   * Endpoint overrides for keys in other regions than `region` (`endpoint` applies to `region` only, since VPC
+   * endpoints are regional). Default: the regional AWS endpoint.
+   */
+  regionEndpoints?: Readonly<Record<string, string>>;
   /** Called before every KMS request: metrics, and the tests that prove one call per session. */
   onRequest?: (operation: KmsOperation) => void;
 }
@@ -50,14 +55,16 @@ export function createAwsKmsKeyProvider(options: AwsKmsKeyProviderOptions): KeyP
     });
   }
 
+  /** The client for keys in `region` ('' for aliases and bare ids, which live in the provider's region). */
   function connectionFor(region: string): { client: KMSClient; region: string; endpoint: string } {
     const effective = region === '' ? options.region : region;
+    const endpoint = effective === options.region ? options.endpoint : options.regionEndpoints?.[effective];
     let client = clients.get(effective);
     if (client === undefined) {
-      client = createKmsClient({ ...options, region: effective });
+      client = createKmsClient({ ...options, region: effective, endpoint });
       clients.set(effective, client);
     }
-    return { client, region: effective, endpoint: kmsEndpointOf({ region: effective, endpoint: options.endpoint }) };
+    return { client, region: effective, endpoint: kmsEndpointOf({ region: effective, endpoint }) };
   }
 
   function keyringFor(request: DataKeyRequest, errors: LifeboatError[], keys: { generatorKeyId?: string; keyIds: string[] }): KmsKeyringNode {

@@ -30,6 +30,14 @@ function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
+/** The failure to report: the first real error, not the abort it caused in the other half. */
+function rootCause(staged: PromiseSettledResult<unknown>, put: PromiseSettledResult<unknown>): unknown {
+  const stageError: unknown = staged.status === 'rejected' ? staged.reason : undefined;
+  const putError: unknown = put.status === 'rejected' ? put.reason : undefined;
+  if (stageError !== undefined && !isAbortError(stageError)) return stageError;
+  return putError ?? stageError;
+}
+
 /**
  * Compress, encrypt and store `source` at `key`; resolves with the object's record once the object is durable.
  * Errors: the source's own errors unchanged; LifeboatError from the key provider, storage (`objectExists`,
@@ -38,12 +46,19 @@ function isAbortError(error: unknown): boolean {
 export async function writeObject(options: WriteObjectOptions): Promise<StoredObject> {
   const { storage, key, source, session, createOnly = false, signal } = options;
   const algorithm = options.compression.algorithm;
-  const level = resolveCompressionLevel(options.compression);
-  // One controller stops both halves: the stages feeding the put, and the put itself.
+  let level: number;
+  try {
+    level = resolveCompressionLevel(options.compression);
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
+  // One controller stops both halves: the stages feeding the put, and the put itself. Whichever half fails first
+  // stops the other at once; a put that gives up without reading its body would otherwise stall the stages.
   const controller = new AbortController();
-  const onAbort = (): void => controller.abort(signal?.reason);
-  if (signal?.aborted === true) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted === true) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
 
   const plaintext = new DigestStream();
   const stored = new DigestStream();
@@ -57,20 +72,22 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
     { signal: controller.signal },
   );
   const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
+  const stopOnFailure = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error: unknown) => {
+      stop();
+      throw error;
+    });
+  const [staged, put] = await Promise.allSettled([stopOnFailure(stages), stopOnFailure(putting)]);
+  signal?.removeEventListener('abort', stop);
 
-  const [staged, put] = await Promise.allSettled([stages, putting]);
-  signal?.removeEventListener('abort', onAbort);
   if (staged.status === 'rejected' || put.status === 'rejected') {
-    controller.abort();
     if (signal?.aborted === true) {
       throw new LifeboatError('aborted', `writing object ${key} was aborted`, {
         hint: 'the operation was cancelled; nothing was stored, so it is safe to retry',
         cause: signal.reason,
       });
     }
-    // The stages' error is the root cause, unless it is only our abort after the put failed on its own.
-    const error: unknown =
-      staged.status === 'rejected' && (!isAbortError(staged.reason) || put.status === 'fulfilled') ? staged.reason : (put as PromiseRejectedResult).reason;
+    const error = rootCause(staged, put);
     // The source's errors are the caller's own: hand them back unchanged.
     if (isLifeboatError(error) || (error instanceof Error && error === source.errored)) throw error;
     throw new LifeboatError('internal', `writing object ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {

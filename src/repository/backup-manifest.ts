@@ -40,6 +40,11 @@ export const fullBackupManifestSchema = z.strictObject({
   stopSegment: segmentName,
   /** Where WAL replay starts (backup_label's CHECKPOINT LOCATION). */
   checkpointLsn: lsnText,
+  /**
+   * Commit time of the last transaction that ended at or before stopLsn, read from the WAL: the earliest time a
+   * restore from this backup can target. Absent when no transaction ended in the backup's WAL range.
+   */
+  consistentXactTime: isoTime.optional(),
   options: z.strictObject({
     compression: z.strictObject({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int() }),
     checkpoint: z.enum(['fast', 'spread']),

@@ -1,6 +1,7 @@
 // Builds a Lifeboat setup around a test PostgreSQL: a temp folder holding the fs repository, the local key
-// and the state folder, a runtime config whose password is a real env reference, and pgbench helpers.
-import { mkdtempSync, rmSync } from 'node:fs';
+// and the state folder, a runtime config whose password is a real env reference (also written to
+// lifeboat.yaml, so a child `lifeboat` process can load the same config), and pgbench helpers.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, resolveConfig, type RuntimeConfig } from '../../src/config/index.js';
@@ -10,6 +11,8 @@ import type { PostgresServer } from './postgres.js';
 export interface LifeboatFixture {
   dir: string;
   config: RuntimeConfig;
+  /** The same config as a file (`<dir>/lifeboat.yaml`), for `lifeboat --config` in a child process. */
+  configPath: string;
   /** The env the config resolves its password from. */
   env: NodeJS.ProcessEnv;
   cleanup(): void;
@@ -41,8 +44,11 @@ export function createLifeboatFixture(pg: PostgresServer, options: FixtureOption
     stateDir: './state',
     ...options.overrides,
   };
-  const config = resolveConfig(parseConfig(raw, 'fixture'), join(dir, 'lifeboat.yaml'), env);
-  return { dir, config, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const configPath = join(dir, 'lifeboat.yaml');
+  // JSON is YAML: the file holds exactly what was parsed above, with the password still an env reference.
+  writeFileSync(configPath, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+  const config = resolveConfig(parseConfig(raw, 'fixture'), configPath, env);
+  return { dir, config, configPath, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Run pgbench against the server as the superuser (test load only). */

@@ -2,11 +2,14 @@
 // stored backup, fetched, decrypted and extracted by Lifeboat's own code, must pass the real pg_verifybackup
 // with the WAL from the repository.
 import { spawn } from 'node:child_process';
-import { mkdirSync, createWriteStream, readdirSync, existsSync } from 'node:fs';
+import { mkdirSync, createWriteStream, readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullBackup } from '../../src/backup/full/run-full-backup.js';
+import { runIncrementalBackup } from '../../src/backup/incremental/run-incremental-backup.js';
+import { describeCluster } from '../../src/repository/describe-cluster.js';
+import { runVerify } from '../../src/verify/run-verify.js';
 import { runWalArchive } from '../../src/backup/wal-archive/run-wal-archive.js';
 import { createDecryptionSession } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/log/index.js';
@@ -107,4 +110,60 @@ describe('full backup', () => {
     const result = await runProcess(join(pg.bindir, 'pg_verifybackup'), ['--wal-directory', walDir, target]);
     expect(result.stdout).toContain('backup successfully verified');
   }, 300_000);
+
+  it('seals the WAL archived since the backup into an increment with commit times, and lists the recoverable window', async () => {
+    await pgbench(pg, ['-c', '2', '-T', '3', '-n']);
+    const lsn = (await pg.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'))[0]!.lsn;
+    const committed = (await pg.query<{ committed: string }>('select max(pg_xact_commit_timestamp(xmin))::text as committed from pgbench_history'))[0]!.committed;
+    await pg.query('select pg_switch_wal()');
+    const cluster = fixture.config.clusters[0]!;
+    const deadline = Date.now() + 60_000;
+    let increment;
+    while (Date.now() < deadline) {
+      const wal = await listArchivedWal(repository.storage, 'main');
+      const needed = segmentsBetween(toTimelineId(1), parseLsn(manifest.stopLsn), parseLsn(lsn), manifest.walSegmentSizeBytes);
+      if (needed.every((segment) => wal.segments.has(segment))) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    increment = await runIncrementalBackup({ cluster, storage: repository.storage, keys: repository.keys, log, signal: AbortSignal.timeout(60_000), lifeboatVersion: 'test' });
+    expect(increment?.parentBackupId).toBe(manifest.backupId);
+    expect(increment?.startLsn).toBe(manifest.stopLsn);
+    expect(parseLsn(increment!.stopLsn) >= parseLsn(lsn)).toBe(true);
+    expect(increment?.lastXactTime).toBeDefined();
+    expect(Date.parse(increment!.lastXactTime!)).toBeGreaterThanOrEqual(Math.floor(Date.parse(committed)));
+
+    const session = createDecryptionSession(repository.keys, {});
+    const catalog = await describeCluster(repository.storage, session, 'main');
+    session.close();
+    expect(catalog.backups.map((b) => b.type)).toEqual(['full', 'incremental']);
+    expect(catalog.gaps).toEqual([]);
+    expect(catalog.window?.earliest.lsn).toBe(manifest.stopLsn);
+    expect(catalog.window?.earliest.time).toBe(manifest.consistentXactTime);
+    expect(parseLsn(catalog.window!.latest.lsn) >= parseLsn(increment!.stopLsn)).toBe(true);
+    expect(Date.parse(catalog.window!.latest.time!)).toBeGreaterThanOrEqual(Math.floor(Date.parse(committed)));
+  }, 120_000);
+
+  it('verify passes on the intact repository, then names a corrupted object and a missing segment exactly', async () => {
+    await archiver.stop();
+    const good = await runVerify({ storage: repository.storage, keys: repository.keys, cluster: 'main', log, signal: AbortSignal.timeout(120_000) });
+    expect(good.problems).toEqual([]);
+    expect(good.ok).toBe(true);
+    expect(good.objectsChecked).toBeGreaterThan(manifest.parts.length);
+
+    const part = manifest.parts[1]!;
+    const partPath = join(fixture.config.repository.driver === 'fs' ? fixture.config.repository.path : '', part.key);
+    const bytes = readFileSync(partPath);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0x01;
+    writeFileSync(partPath, bytes);
+    const wal = await listArchivedWal(repository.storage, 'main');
+    // A segment inside the backup's chain (after its start), so every restore from it needs this one.
+    const victim = [...wal.segments.values()].filter((s) => s.segment > manifest.startSegment).sort((a, b) => (a.segment < b.segment ? -1 : 1))[0]!;
+    await repository.storage.delete([victim.key]);
+
+    const bad = await runVerify({ storage: repository.storage, keys: repository.keys, cluster: 'main', log, signal: AbortSignal.timeout(120_000) });
+    expect(bad.ok).toBe(false);
+    expect(bad.missingWalSegments).toContain(victim.segment);
+    expect(bad.problems).toContainEqual(expect.objectContaining({ code: 'objectCorrupted', subject: part.key }));
+  }, 180_000);
 });

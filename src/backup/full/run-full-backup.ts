@@ -3,7 +3,7 @@
 // interrupted backup never exists.
 import type { Logger } from 'pino';
 import type { RuntimeCluster, RuntimeConfig } from '../../config/index.js';
-import { createEncryptionSession, formatEncryptionContext, type KeyProvider } from '../../crypto/index.js';
+import { createDecryptionSession, createEncryptionSession, formatEncryptionContext, type KeyProvider } from '../../crypto/index.js';
 import { LifeboatError } from '../../errors/index.js';
 import {
   connectPostgres,
@@ -11,8 +11,12 @@ import {
   formatLsn,
   readServerInfo,
   walSegmentOf,
+  type Lsn,
   type ServerInfo,
+  type TimelineId,
 } from '../../postgres/index.js';
+import { listArchivedWal } from '../../repository/list-archived-wal.js';
+import { scanWalRange } from '../../repository/scan-archived-wal.js';
 import { storeBackupManifest } from '../../repository/backup-catalog.js';
 import type { FullBackupManifest } from '../../repository/backup-manifest.js';
 import { ensureClusterIdentity } from '../../repository/cluster-identity.js';
@@ -55,6 +59,23 @@ async function inspectServer(cluster: RuntimeCluster): Promise<ServerInfo> {
     return info;
   } finally {
     await client.end();
+  }
+}
+
+async function readConsistentXactTime(
+  options: RunFullBackupOptions,
+  segmentSizeBytes: number,
+  timeline: TimelineId,
+  startLsn: Lsn,
+  stopLsn: Lsn,
+): Promise<Date | undefined> {
+  const session = createDecryptionSession(options.keys, { expectedScope: { cluster: options.cluster.name }, signal: options.signal });
+  try {
+    const wal = await listArchivedWal(options.storage, options.cluster.name, options.signal);
+    const range = await scanWalRange({ storage: options.storage, session, cluster: options.cluster.name, wal, timeline, fromLsn: startLsn, toLsn: stopLsn, segmentSizeBytes, signal: options.signal });
+    return range.lastXactTime;
+  } finally {
+    session.close();
   }
 }
 
@@ -117,7 +138,10 @@ export async function runFullBackup(options: RunFullBackupOptions): Promise<Full
     signal,
   });
 
-  // 7. The manifest, last and create-only: from now on the backup exists.
+  // 7. Read the backup's WAL back (proving it readable) for the commit time it is consistent at.
+  const consistentXactTime = await readConsistentXactTime(options, server.walSegmentSizeBytes, last.timeline, label.startLsn, last.endLsn);
+
+  // 8. The manifest, last and create-only: from now on the backup exists.
   const manifest: FullBackupManifest = {
     formatVersion: 1,
     type: 'full',
@@ -133,6 +157,7 @@ export async function runFullBackup(options: RunFullBackupOptions): Promise<Full
     startSegment: walSegmentOf(label.startTimeline, label.startLsn, server.walSegmentSizeBytes),
     stopSegment: walSegmentOf(last.timeline, (last.endLsn - 1n) as typeof last.endLsn, server.walSegmentSizeBytes),
     checkpointLsn: formatLsn(label.checkpointLsn),
+    ...(consistentXactTime ? { consistentXactTime: consistentXactTime.toISOString() } : {}),
     startTime: startTime.toISOString(),
     stopTime: now().toISOString(),
     options: { compression: { ...config.compression }, checkpoint: cluster.backup.checkpoint, partSizeBytes: cluster.backup.partSizeMiB * 1024 * 1024 },

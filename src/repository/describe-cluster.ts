@@ -1,0 +1,159 @@
+// The catalog of one cluster as users see it: its backups and increments, and the recoverable window (earliest
+// and latest restorable point, as LSN and commit time read from the WAL), plus any WAL gap. Repository only.
+import type { DecryptionSession } from '../crypto/index.js';
+import { formatLsn, nextWalSegment, parseLsn, segmentStartLsn, type Lsn, type WalSegmentName } from '../postgres/index.js';
+import type { Storage } from '../storage/index.js';
+import { loadBackupCatalog } from './backup-catalog.js';
+import type { BackupManifest } from './backup-manifest.js';
+import { loadClusterIdentity } from './cluster-identity.js';
+import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
+import { scanArchivedWal } from './scan-archived-wal.js';
+
+/** One backup or increment in `backups list` output. */
+export interface CatalogEntry {
+  backupId: string;
+  type: 'full' | 'incremental';
+  timeline: number;
+  startLsn: string;
+  stopLsn: string;
+  startTime: string;
+  stopTime: string;
+  /** full: database bytes backed up; incremental: WAL bytes sealed (segments x segment size). */
+  sizeBytes: number;
+  storedSizeBytes: number;
+  parentBackupId?: string;
+  fullBackupId?: string;
+  /** full: commit time it is consistent at; incremental: commit-time range of its WAL. */
+  consistentXactTime?: string;
+  firstXactTime?: string;
+  lastXactTime?: string;
+}
+
+export interface RecoverablePoint {
+  lsn: string;
+  /** Commit timestamp of the last transaction at or before `lsn`, read from the WAL; absent when unknown. */
+  time?: string;
+}
+
+export interface ClusterCatalog {
+  cluster: string;
+  systemIdentifier?: string;
+  postgresMajorVersion?: number;
+  backups: CatalogEntry[];
+  /** Absent until a full backup exists. */
+  window?: { earliest: RecoverablePoint; latest: RecoverablePoint & { source: 'segment' | 'partial' } };
+  /** Segments missing between the oldest full backup and the newest archived WAL on its timeline. */
+  gaps: string[];
+  archivedSegments: number;
+}
+
+/** How many newest WAL objects are scanned looking for the latest commit. */
+const LATEST_SCAN_LIMIT = 8;
+
+function toEntry(manifest: BackupManifest): CatalogEntry {
+  const base = {
+    backupId: manifest.backupId,
+    type: manifest.type,
+    timeline: manifest.timeline,
+    startLsn: manifest.startLsn,
+    stopLsn: manifest.stopLsn,
+    startTime: manifest.startTime,
+    stopTime: manifest.stopTime,
+  };
+  if (manifest.type === 'full') {
+    return {
+      ...base,
+      sizeBytes: manifest.tarSizeBytes,
+      storedSizeBytes: manifest.parts.reduce((sum, part) => sum + part.storedSizeBytes, 0),
+      ...(manifest.consistentXactTime ? { consistentXactTime: manifest.consistentXactTime } : {}),
+    };
+  }
+  return {
+    ...base,
+    sizeBytes: manifest.segments.length * manifest.walSegmentSizeBytes,
+    storedSizeBytes: manifest.segments.reduce((sum, segment) => sum + segment.storedSizeBytes, 0),
+    parentBackupId: manifest.parentBackupId,
+    fullBackupId: manifest.fullBackupId,
+    ...(manifest.firstXactTime ? { firstXactTime: manifest.firstXactTime } : {}),
+    ...(manifest.lastXactTime ? { lastXactTime: manifest.lastXactTime } : {}),
+  };
+}
+
+/** Walk complete segments from `from` on its timeline; returns the contiguous ones and the gaps after them. */
+function walkTimeline(wal: ArchivedWal, from: WalSegmentName, segmentSizeBytes: number): { contiguous: WalSegmentName[]; gaps: WalSegmentName[] } {
+  const newest = [...wal.segments.keys()].filter((name) => name.startsWith(from.slice(0, 8))).sort().at(-1);
+  const contiguous: WalSegmentName[] = [];
+  const gaps: WalSegmentName[] = [];
+  if (newest === undefined || newest < from) return { contiguous, gaps };
+  for (let segment = from; ; segment = nextWalSegment(segment, segmentSizeBytes)) {
+    if (wal.segments.has(segment)) {
+      if (gaps.length === 0) contiguous.push(segment);
+    } else {
+      gaps.push(segment);
+    }
+    if (segment === newest) break;
+  }
+  return { contiguous, gaps };
+}
+
+export async function describeCluster(storage: Storage, session: DecryptionSession, cluster: string, signal?: AbortSignal): Promise<ClusterCatalog> {
+  const identity = await loadClusterIdentity(storage, cluster, signal);
+  const manifests = await loadBackupCatalog(storage, cluster, signal);
+  const wal = await listArchivedWal(storage, cluster, signal);
+  const catalog: ClusterCatalog = {
+    cluster,
+    ...(identity ? { systemIdentifier: identity.systemIdentifier, postgresMajorVersion: identity.postgresMajorVersion } : {}),
+    backups: manifests.map(toEntry),
+    gaps: [],
+    archivedSegments: wal.segments.size,
+  };
+  const oldestFull = manifests.find((m) => m.type === 'full');
+  if (!identity || !oldestFull || oldestFull.type !== 'full') return catalog;
+  const segmentSizeBytes = identity.walSegmentSizeBytes;
+
+  // The latest point: contiguous complete segments from the oldest full backup on, then a partial of the next.
+  const walk = walkTimeline(wal, oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
+  catalog.gaps = walk.gaps;
+  const lastComplete = walk.contiguous.at(-1);
+  const next = lastComplete ? nextWalSegment(lastComplete, segmentSizeBytes) : (oldestFull.startSegment as WalSegmentName);
+  const partial = walk.gaps.length === 0 ? wal.partials.get(next)?.at(-1) : undefined;
+  let latestLsn: Lsn = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : parseLsn(oldestFull.stopLsn);
+  if (partial && partial.endLsn > latestLsn) latestLsn = partial.endLsn;
+  const stop = parseLsn(oldestFull.stopLsn);
+  if (latestLsn < stop) latestLsn = stop;
+
+  // Its time: the newest commit in the newest WAL, scanning back a few objects.
+  const candidates: { key: string; segment: WalSegmentName; sha256?: string }[] = [];
+  if (partial) candidates.push({ key: partial.key, segment: partial.segment });
+  for (const segment of [...walk.contiguous].reverse()) {
+    const stored = wal.segments.get(segment)!;
+    candidates.push({ key: stored.key, segment, sha256: stored.sha256 });
+  }
+  let latestTime: Date | undefined;
+  for (const candidate of candidates.slice(0, LATEST_SCAN_LIMIT)) {
+    const summary = await scanArchivedWal({
+      storage,
+      session,
+      cluster,
+      key: candidate.key,
+      segment: candidate.segment,
+      ...(candidate.sha256 ? { plaintextSha256: candidate.sha256 } : {}),
+      segmentSizeBytes,
+      ...(signal ? { signal } : {}),
+    });
+    if (summary.lastXactTime) {
+      latestTime = summary.lastXactTime;
+      break;
+    }
+  }
+  const fallback = [...manifests].reverse().map((m) => (m.type === 'full' ? m.consistentXactTime : m.lastXactTime)).find(Boolean);
+  catalog.window = {
+    earliest: { lsn: oldestFull.stopLsn, ...(oldestFull.consistentXactTime ? { time: oldestFull.consistentXactTime } : {}) },
+    latest: {
+      lsn: formatLsn(latestLsn),
+      ...(latestTime ? { time: latestTime.toISOString() } : fallback ? { time: fallback } : {}),
+      source: partial && partial.endLsn >= latestLsn ? 'partial' : 'segment',
+    },
+  };
+  return catalog;
+}
