@@ -118,14 +118,13 @@ describe('full backup', () => {
     await pg.query('select pg_switch_wal()');
     const cluster = fixture.config.clusters[0]!;
     const deadline = Date.now() + 60_000;
-    let increment;
     while (Date.now() < deadline) {
       const wal = await listArchivedWal(repository.storage, 'main');
       const needed = segmentsBetween(toTimelineId(1), parseLsn(manifest.stopLsn), parseLsn(lsn), manifest.walSegmentSizeBytes);
       if (needed.every((segment) => wal.segments.has(segment))) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    increment = await runIncrementalBackup({ cluster, storage: repository.storage, keys: repository.keys, log, signal: AbortSignal.timeout(60_000), lifeboatVersion: 'test' });
+    const increment = await runIncrementalBackup({ cluster, storage: repository.storage, keys: repository.keys, log, signal: AbortSignal.timeout(60_000), lifeboatVersion: 'test' });
     expect(increment?.parentBackupId).toBe(manifest.backupId);
     expect(increment?.startLsn).toBe(manifest.stopLsn);
     expect(parseLsn(increment!.stopLsn) >= parseLsn(lsn)).toBe(true);

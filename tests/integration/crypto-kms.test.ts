@@ -171,6 +171,28 @@ describe('aws-kms key provider (moto)', () => {
     expect((error as Error).message).toMatch(new RegExp(`^cannot encrypt object base/.+: kms key ${missing} does not exist in region ${moto.region}$`));
   });
 
+  it('wraps each data key under a key in a second region too, so either region can read (disaster recovery)', async () => {
+    const replica = inject('motoReplica');
+    const replicaAdmin = createKmsClient({ region: replica.region, endpoint: replica.endpoint, credentials: MOTO_CREDENTIALS });
+    try {
+      const replicaArn = (await replicaAdmin.send(new CreateKeyCommand({ Description: 'lifeboat replica' }))).KeyMetadata?.Arn ?? '';
+      expect(replicaArn).toContain(`:${replica.region}:`);
+      const writer = countedProvider({ additionalKeyIds: [replicaArn], regionEndpoints: { [replica.region]: replica.endpoint } });
+      const written = await writeMany(writer, 3);
+      expect(writer.calls).toEqual({ GenerateDataKey: 1, Encrypt: 1 });
+
+      // The primary region is gone: read with the replica key alone, in the replica region.
+      const survivor = countedProvider({ keyId: replicaArn, region: replica.region, endpoint: replica.endpoint });
+      const session = createDecryptionSession(survivor);
+      for (const { record, data } of written) {
+        expect((await collect(readObject({ storage, key: record.key, session, expected: record }))).equals(data)).toBe(true);
+      }
+      expect(survivor.calls).toEqual({ Decrypt: 1 });
+    } finally {
+      replicaAdmin.destroy();
+    }
+  });
+
   it('refuses a malformed key id at construction', () => {
     expect(() => createAwsKmsKeyProvider({ keyId: 'arn:aws:kms:broken', region: moto.region })).toThrow(/is not a key id, alias or ARN/);
   });

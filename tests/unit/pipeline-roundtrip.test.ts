@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { configureZstdPool, shutdownZstdPool, zstdThreadCount, type CompressionAlgorithm } from '../../src/compress/index.js';
 import { createDecryptionSession, createEncryptionSession, createLocalKeyProviderFromKey } from '../../src/crypto/index.js';
-import { isLifeboatError, type ErrorCode, type LifeboatError } from '../../src/errors/index.js';
+import { isLifeboatError, LifeboatError, type ErrorCode } from '../../src/errors/index.js';
 import { readObject, storedObjectSchema, writeObject, type ExpectedChecksums, type StoredObject } from '../../src/pipeline/index.js';
 import { createFsStorage } from '../../src/storage/fs-storage.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -188,6 +188,16 @@ describe('writeObject and readObject', () => {
     const error = await writeObject({ storage, key: 'base/broken', source: broken, compression: { algorithm: 'zstd' }, session }).catch((e: unknown) => e);
     expect(error).toBe(failure);
     expect(await storage.head('base/broken')).toBeUndefined();
+  });
+
+  it('a put that fails before reading its body -> its error, without hanging', async () => {
+    const unavailable = new LifeboatError('storageUnavailable', 'the bucket refused the upload');
+    // Fault injection: the repository rejects the write without consuming the stream.
+    const failing: Storage = { ...storage, put: () => Promise.reject(unavailable) };
+    const session = createEncryptionSession(provider, { scope });
+    const error = await writeObject({ storage: failing, key: 'base/refused', source: source(content(40 * MIB)), compression: { algorithm: 'zstd' }, session })
+      .catch((e: unknown) => e);
+    expect(error).toBe(unavailable);
   });
 
   it('abort while writing -> aborted, and nothing stored', async () => {
