@@ -57,16 +57,18 @@ export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSigna
   if (!info) return { items };
   items.push(...settingsItems(info));
   const server = info;
-  items.push(
-    await checkStep('replication connection', async () => {
+  const replication = await checkStep('replication connection', async () => {
       const out = await runPgTool(cluster, 'psql', ['-X', '-A', '-t', '-F', ' ', '-c', 'IDENTIFY_SYSTEM', 'replication=true'], { signal });
       const systemId = out.trim().split(/\s+/)[0];
       if (systemId !== server.systemIdentifier) {
         throw new Error(`replication connection reached system ${systemId ?? '(none)'}, SQL reached ${server.systemIdentifier}`);
       }
       return `IDENTIFY_SYSTEM ok (system ${systemId})`;
-    }),
-  );
+  });
+  if (!replication.ok && /no pg_hba.conf entry for replication/.test(replication.detail)) {
+    replication.hint = `add "host replication ${cluster.postgres.user} <lifeboat host address>/32 scram-sha-256" to pg_hba.conf, then select pg_reload_conf()`;
+  }
+  items.push(replication);
   items.push(
     await checkStep('client programs', async () => {
       const out = await runPgTool(cluster, 'pg_basebackup', ['--version'], { signal });

@@ -1,11 +1,13 @@
 // The lifeboat CLI: a thin adapter that parses arguments, calls a run* function, and maps the result to an
 // exit code. Commands live in ./commands, one file each.
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
 import { registerBackupFull } from './commands/backup-full.js';
 import { registerBackupIncremental } from './commands/backup-incremental.js';
 import { registerBackupsList } from './commands/backups-list.js';
+import { registerCheck } from './commands/check.js';
 import { registerConfigCheck } from './commands/config-check.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWalArchive } from './commands/wal-archive.js';
@@ -38,6 +40,7 @@ function createProgram(context: () => CommandContext, err: (text: string) => voi
   const wal = program.command('wal').description('continuous WAL archiving');
   registerWalArchive(wal, context);
   registerVerify(program, context);
+  registerCheck(program, context);
   return program;
 }
 
@@ -47,6 +50,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
   const err = options.err ?? ((text: string) => process.stderr.write(`${text}\n`));
   const abort = new AbortController();
+  // Every stream of a long command listens on this one signal; dozens at once are expected, not a leak.
+  setMaxListeners(1000, abort.signal);
   const onSignal = (): void => abort.abort(new Error('interrupted by signal'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -147,7 +147,9 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       options.concurrency ?? 4,
       async (object) => {
         try {
-          report.bytesChecked += await readThrough(storage, session, cluster, object, signal);
+          // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
+          const bytes = await readThrough(storage, session, cluster, object, signal);
+          report.bytesChecked += bytes;
           report.objectsChecked += 1;
           if (object.family === 'wal') report.walSegmentsChecked += 1;
         } catch (error) {
