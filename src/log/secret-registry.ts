@@ -27,3 +27,19 @@ export function redactSecrets(text: string): string {
 export function clearSecretsForTests(): void {
   secrets.clear();
 }
+
+/** True when `text` contains a registered secret. */
+export function containsSecret(text: string): boolean {
+  for (const secret of secrets) if (text.includes(secret)) return true;
+  return false;
+}
+
+/**
+ * A copy of `env` without the variables that hold a registered secret: child processes get secrets only the way
+ * Lifeboat hands them over (a 0600 file), never by inheriting the variable a config reference named.
+ */
+export function withoutSecretVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (value === undefined || !containsSecret(value)) out[name] = value;
+  return out;
+}

@@ -1,6 +1,8 @@
 // The environment for libpq child processes (pg_basebackup, pg_receivewal, psql): connection parameters as
-// PG* variables and the password via PGPASSFILE only. Inherited PGPASSWORD and friends are dropped.
+// PG* variables and the password via PGPASSFILE only. Inherited PGPASSWORD and friends are dropped, and so is
+// any variable holding a resolved secret (the one a config reference named, AWS keys).
 import type { RuntimeCluster } from '../config/index.js';
+import { withoutSecretVariables } from '../log/index.js';
 
 type PostgresSettings = RuntimeCluster['postgres'];
 
@@ -11,7 +13,7 @@ export function createLibpqEnv(
   postgres: PostgresSettings,
   options: { passFile?: string; applicationName: string; baseEnv?: NodeJS.ProcessEnv },
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...(options.baseEnv ?? process.env) };
+  const env: NodeJS.ProcessEnv = withoutSecretVariables(options.baseEnv ?? process.env);
   for (const name of DROPPED) delete env[name];
   env.PGHOST = postgres.host;
   env.PGPORT = String(postgres.port);
