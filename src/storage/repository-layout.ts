@@ -10,6 +10,7 @@
 //   clusters/<cluster>/wal/<timeline>/<segment>-<sha256>           archived WAL segment
 //   clusters/<cluster>/wal/<timeline>/<segment>.partial-<endLsn>   last, unfinished segment of a timeline
 //   clusters/<cluster>/wal/<timeline>/<timeline>.history           timeline history file
+//   clusters/<cluster>/restore-points/<name>.json                  named restore point (LSN, time, timeline)
 import { LifeboatError } from '../errors/index.js';
 
 /** Cluster names: 1-63 of `a-z 0-9 _ -`, starting with a letter or digit (the config schema uses the same). */
@@ -160,4 +161,18 @@ export function parseWalKey(key: string): ParsedWalKey | undefined {
   if (segmentName !== undefined && sha256 !== undefined) return { kind: 'segment', timeline, segmentName, sha256 };
   if (partialName !== undefined && endLsnHex !== undefined) return { kind: 'partial', timeline, segmentName: partialName, endLsnHex };
   return { kind: 'history', timeline };
+}
+
+/** Restore point names: what pg_create_restore_point accepts that is also safe in a key (1-63 chars). */
+export const RESTORE_POINT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** `clusters/<cluster>/restore-points/`: list it to find the named restore points of a cluster. */
+export function restorePointsPrefix(cluster: string): string {
+  return `${clusterFolder(cluster)}restore-points/`;
+}
+
+/** `clusters/<cluster>/restore-points/<name>.json`: where `lifeboat restore-point NAME` records its point. */
+export function restorePointKey(cluster: string, name: string): string {
+  check(name, RESTORE_POINT_NAME_PATTERN, 'restore point name', '1-63 characters of A-Z, a-z, 0-9, "_", "." and "-", starting with a letter or digit');
+  return `${restorePointsPrefix(cluster)}${name}.json`;
 }
