@@ -22,3 +22,4 @@ export {
   type TimelineId,
 } from './wal-segment.js';
 export { readSlot, ensurePhysicalSlot, advanceSlot, terminateSlotHolder, currentWalLsn, oldestServerSegment, type SlotState } from './replication-slots.js';
+export { parseTimelineHistory, timelinePath, type TimelineSwitch } from './timeline-history.js';

@@ -1,0 +1,147 @@
+// `lifeboat restore`: the DBA's command. Prints the plan (all of it with --dry-run), shows progress while fetching,
+// and reports what was reached. Every refusal exits non-zero with the reason and the fix, writing nothing.
+import type { Command } from 'commander';
+import { LifeboatError } from '../../errors/index.js';
+import { formatLsn } from '../../postgres/index.js';
+import { openRepository } from '../../repository/open-repository.js';
+import { parseRestoreTarget } from '../../restore/restore-target.js';
+import { runRestore, type RestoreResult } from '../../restore/run-restore.js';
+import type { CommandContext } from '../command-context.js';
+import { createProgressReporter } from '../progress-reporter.js';
+
+interface RestoreFlags {
+  cluster?: string;
+  targetDir: string;
+  toTime?: string;
+  toLsn?: string;
+  toName?: string;
+  immediate?: boolean;
+  latest?: boolean;
+  timeline?: string;
+  inclusive?: boolean;
+  exclusive?: boolean;
+  targetAction?: string;
+  start?: boolean;
+  port?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+  startTimeout?: string;
+}
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+export function summarizeRestore(result: RestoreResult): Record<string, unknown> {
+  const { plan } = result;
+  const target = plan.target;
+  return {
+    dryRun: result.dryRun,
+    cluster: plan.cluster,
+    backupId: plan.backup.backupId,
+    target: target.kind === 'time' ? { kind: 'time', time: target.text, inclusive: target.inclusive } : target.kind === 'lsn' ? { kind: 'lsn', lsn: formatLsn(target.lsn), inclusive: target.inclusive } : target,
+    timeline: plan.timeline,
+    window: plan.window,
+    wal: { segments: plan.wal.length, first: plan.wal[0]?.segment, last: plan.wal.at(-1)?.segment, lastIsPartial: plan.wal.at(-1)?.source === 'partial', storedBytes: plan.walStoredBytes },
+    base: { parts: plan.backup.parts.length, storedBytes: plan.baseStoredBytes, tarBytes: plan.backup.tarSizeBytes },
+    allObjectsPresent: plan.missing.length === 0,
+    missing: plan.missing,
+    disk: { neededBytes: result.neededBytes, freeBytes: result.targetDir.freeBytes, targetDir: result.targetDir.path, owner: result.targetDir.owner.name },
+    estimatedSeconds: Math.round(result.estimatedSeconds),
+    workDir: result.workDir,
+    phases: result.phases,
+    ...(result.reached ? { reached: result.reached } : {}),
+  };
+}
+
+function formatPlan(result: RestoreResult): string {
+  const s = summarizeRestore(result) as ReturnType<typeof summarizeRestore> & Record<string, never>;
+  const { plan } = result;
+  const lines = [
+    `${result.dryRun ? 'restore plan (dry run: nothing changed)' : 'restore'} for cluster ${plan.cluster}`,
+    `  backup:     ${plan.backup.backupId} (${plan.backup.parts.length} part(s), ${mb(plan.baseStoredBytes)} stored, ${mb(plan.backup.tarSizeBytes)} restored)`,
+    `  target:     ${JSON.stringify(s.target)} on timeline ${plan.timeline}`,
+    `  WAL:        ${plan.wal.length} segment(s) ${plan.wal[0]?.segment ?? ''}..${plan.wal.at(-1)?.segment ?? ''}${plan.wal.at(-1)?.source === 'partial' ? ' (last from a partial)' : ''}, ${mb(plan.walStoredBytes)} stored`,
+    `  window:     ${plan.window.earliest.time ?? '?'} (${plan.window.earliest.lsn}) to ${plan.window.latest.time ?? '?'} (${plan.window.latest.lsn})`,
+    `  objects:    ${plan.missing.length === 0 ? 'all present' : `MISSING ${plan.missing.join(', ')}`}`,
+    `  disk:       needs ${mb(result.neededBytes)} at ${result.targetDir.path}, ${mb(result.targetDir.freeBytes)} free; files owned by ${result.targetDir.owner.name}`,
+    `  estimate:   about ${Math.max(1, Math.round(result.estimatedSeconds))} s`,
+  ];
+  if (!result.dryRun) {
+    const p = result.phases;
+    lines.push(`  took:       fetch base ${((p.fetchBaseMs ?? 0) / 1000).toFixed(1)} s, fetch WAL ${((p.fetchWalMs ?? 0) / 1000).toFixed(1)} s${p.replayMs !== undefined ? `, start + replay ${(p.replayMs / 1000).toFixed(1)} s` : ''}`);
+  }
+  if (result.reached) {
+    lines.push(`  reached:    ${result.reached.state} at LSN ${result.reached.lsn ?? '?'}, last commit ${result.reached.lastCommitTime ?? '(none replayed)'}`);
+    if (result.reached.state === 'promoted') {
+      lines.push(
+        `  next:       this server is a new primary on a new timeline. To protect it, point the cluster's postgres settings at it,`,
+        `              run \`lifeboat wal archive\` and take \`lifeboat backup full\`: the chain continues under the same cluster name.`,
+      );
+    }
+  } else if (!result.dryRun) {
+    lines.push(`  next:       start it with pg_ctl -D ${result.targetDir.path} start (as ${result.targetDir.owner.name}); recovery fetches WAL via lifeboat wal fetch`);
+  }
+  return lines.join('\n');
+}
+
+export function registerRestore(program: Command, context: () => CommandContext): void {
+  program
+    .command('restore')
+    .description('restore a cluster to a point in time into a new data directory (repository and key only)')
+    .option('--cluster <name>', 'cluster (default: the only one configured; may be one the config does not name)')
+    .requiredOption('--target-dir <dir>', 'new or empty folder for the restored data directory')
+    .option('--to-time <timestamp>', 'recover to this time (must include a zone, e.g. 2026-11-29T14:02:59Z)')
+    .option('--to-lsn <lsn>', 'recover to this LSN')
+    .option('--to-name <name>', 'recover to a restore point made with `lifeboat restore-point`')
+    .option('--immediate', 'stop as soon as the backup is consistent')
+    .option('--latest', 'replay all archived WAL, partial segments included')
+    .option('--timeline <n|latest>', 'timeline to recover along (default latest)')
+    .option('--inclusive', 'include the transaction at the target (default)')
+    .option('--exclusive', 'stop just before the target')
+    .option('--target-action <action>', 'promote (default), pause or shutdown when the target is reached')
+    .option('--start', 'start PostgreSQL and wait until recovery reaches the target')
+    .option('--port <n>', 'port for --start', '5433')
+    .option('--start-timeout <seconds>', 'how long --start waits for recovery', '14400')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--force', 'delete the target folder\'s contents first')
+    .option('--json', 'print the plan/result as JSON')
+    .action(async (flags: RestoreFlags) => {
+      const ctx = context();
+      const config = ctx.config();
+      const cluster = flags.cluster ?? (config.clusters.length === 1 ? config.clusters[0]!.name : undefined);
+      if (!cluster) throw new LifeboatError('usage', 'the config has several clusters; name one with --cluster', { hint: config.clusters.map((c) => c.name).join(', ') });
+      const { target, action } = parseRestoreTarget(flags);
+      const timeline = flags.timeline === undefined || flags.timeline === 'latest' ? 'latest' : Number(flags.timeline);
+      if (timeline !== 'latest' && (!Number.isInteger(timeline) || timeline < 1)) throw new LifeboatError('usage', `--timeline "${flags.timeline}" is not a timeline`, { hint: 'use a positive integer or latest' });
+      const port = Number(flags.port);
+      const repository = await openRepository(config, 'read');
+      const progress = createProgressReporter(ctx.log, process.stderr);
+      try {
+        const result = await runRestore({
+          config,
+          cluster,
+          storage: repository.storage,
+          keys: repository.keys,
+          log: ctx.log,
+          signal: ctx.signal,
+          targetDir: flags.targetDir,
+          target,
+          action,
+          timeline,
+          force: flags.force ?? false,
+          dryRun: flags.dryRun ?? false,
+          ...(flags.start ? { start: { port, timeoutMs: Number(flags.startTimeout) * 1000 } } : {}),
+          onProgress: progress.update,
+        });
+        progress.done();
+        ctx.out(flags.json ? JSON.stringify(summarizeRestore(result), null, 2) : formatPlan(result));
+      } catch (error) {
+        progress.done();
+        const planned = (error as { restorePlan?: RestoreResult }).restorePlan;
+        if (planned) ctx.out(flags.json ? JSON.stringify(summarizeRestore(planned), null, 2) : formatPlan(planned));
+        throw error;
+      } finally {
+        repository.close();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+// Downloads, verifies, decrypts, decompresses and extracts the base backup's parts in parallel (bounded), each
+// straight into tar running as the target's owner. global/pg_control is held back under a pending name, so an
+// interrupted restore can never be started; restore-recovery puts it in place last.
+import { spawn } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import type { DecryptionSession } from '../crypto/index.js';
+import { LifeboatError } from '../errors/index.js';
+import { readObject } from '../pipeline/index.js';
+import type { FullBackupManifest } from '../repository/backup-manifest.js';
+import { forEachBounded, type Storage } from '../storage/index.js';
+import type { OsOwner } from './target-dir.js';
+
+export const PENDING_PG_CONTROL = 'global/pg_control.lifeboat-pending';
+
+export interface FetchBaseOptions {
+  storage: Storage;
+  session: DecryptionSession;
+  backup: FullBackupManifest;
+  targetDir: string;
+  owner: OsOwner;
+  /** Parts restored at once; default 2 (each runs decompression and a tar process). */
+  concurrency?: number;
+  onProgress?: (storedBytesDone: number) => void;
+  signal: AbortSignal;
+}
+
+async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['parts'][number], counted: (bytes: number) => void): Promise<void> {
+  const tar = spawn('tar', ['-x', '-p', '-f', '-', '-C', options.targetDir, `--transform=s,^\\(\\./\\)\\?global/pg_control$,${PENDING_PG_CONTROL},`], {
+    uid: process.getuid?.() === 0 ? options.owner.uid : undefined,
+    gid: process.getuid?.() === 0 ? options.owner.gid : undefined,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    signal: options.signal,
+  });
+  let stderr = '';
+  tar.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4096);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    tar.once('error', reject);
+    tar.once('close', resolve);
+  });
+  const source = readObject({
+    storage: options.storage,
+    key: part.key,
+    session: options.session,
+    expected: part,
+    expectedScope: { cluster: options.backup.cluster, family: 'base', backupId: options.backup.backupId },
+    signal: options.signal,
+  });
+  let last = 0;
+  const reportEvery = 8 << 20;
+  let plain = 0;
+  source.on('data', (chunk: Buffer) => {
+    plain += chunk.length;
+    // Progress is in stored bytes (what is downloaded), scaled from the plaintext read so far.
+    const stored = Math.floor((plain / Math.max(1, part.plaintextSizeBytes)) * part.storedSizeBytes);
+    if (stored - last >= reportEvery) {
+      counted(stored - last);
+      last = stored;
+    }
+  });
+  try {
+    await pipeline(source, tar.stdin);
+  } catch (error) {
+    tar.kill();
+    await exited.catch(() => undefined);
+    throw error;
+  }
+  const code = await exited;
+  counted(part.storedSizeBytes - last);
+  if (code !== 0) {
+    throw new LifeboatError('internal', `tar could not extract ${part.key} into ${options.targetDir} (exit ${code}): ${stderr.trim()}`, {
+      hint: 'check that the target folder is writable by its owner and that the disk has space',
+    });
+  }
+}
+
+export async function fetchBase(options: FetchBaseOptions): Promise<void> {
+  let done = 0;
+  const counted = (bytes: number): void => {
+    done += bytes;
+    options.onProgress?.(done);
+  };
+  await forEachBounded(options.backup.parts, options.concurrency ?? 2, (part) => extractPart(options, part, counted), options.signal);
+}
