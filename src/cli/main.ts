@@ -9,8 +9,11 @@ import { registerBackupIncremental } from './commands/backup-incremental.js';
 import { registerBackupsList } from './commands/backups-list.js';
 import { registerCheck } from './commands/check.js';
 import { registerConfigCheck } from './commands/config-check.js';
+import { registerRestore } from './commands/restore.js';
+import { registerRestorePoint } from './commands/restore-point.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWalArchive } from './commands/wal-archive.js';
+import { registerWalFetch } from './commands/wal-fetch.js';
 import { formatErrorReport } from './report-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
 
@@ -39,8 +42,11 @@ function createProgram(context: () => CommandContext, err: (text: string) => voi
   registerBackupsList(backups, context);
   const wal = program.command('wal').description('continuous WAL archiving');
   registerWalArchive(wal, context);
+  registerWalFetch(wal, context);
   registerVerify(program, context);
   registerCheck(program, context);
+  registerRestore(program, context);
+  registerRestorePoint(program, context);
   return program;
 }
 

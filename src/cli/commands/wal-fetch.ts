@@ -1,0 +1,84 @@
+// `lifeboat wal fetch <name> <path>`: PostgreSQL's restore_command during a restore. Its exit codes are
+// PostgreSQL's, not the error catalog's: 1-125 means "no such file" (recovery may end and PROMOTE, losing the
+// rest of the WAL), above 125 stops recovery with an error. So: 0 served, 1 truly absent, 126 for anything else.
+import type { Command } from 'commander';
+import { selectCluster } from '../../config/index.js';
+import { describeError, isLifeboatError, LifeboatError, type ErrorCode } from '../../errors/index.js';
+import { loadRestoreFetchConfig } from '../../restore/restore-fetch-config.js';
+import { DEFAULT_WAL_FETCH_RETRIES, runWalFetch } from '../../restore/wal-fetch/run-wal-fetch.js';
+import { walFetchConfigFrom, type WalFetchConfig } from '../../restore/wal-fetch/wal-fetch-config.js';
+import type { CommandContext } from '../command-context.js';
+
+/** The exit codes restore_command answers PostgreSQL with. */
+export const WAL_FETCH_EXIT_CODES = { served: 0, notFound: 1, failed: 126 } as const;
+
+/** A LifeboatError reported as usual (message and HINT on stderr) that exits with a restore_command code. */
+class WalFetchExit extends LifeboatError {
+  readonly #exitCode: number;
+
+  constructor(exitCode: number, code: ErrorCode, message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
+    super(code, message, options);
+    this.#exitCode = exitCode;
+  }
+
+  override get exitCode(): number {
+    return this.#exitCode;
+  }
+}
+
+/** Any failure, including bad arguments or config, as exit 126: never let PostgreSQL read it as "not found". */
+function failed(error: unknown): WalFetchExit {
+  if (isLifeboatError(error)) return new WalFetchExit(WAL_FETCH_EXIT_CODES.failed, error.code, error.message, { hint: error.hint, cause: error });
+  return new WalFetchExit(WAL_FETCH_EXIT_CODES.failed, 'internal', describeError(error), { hint: 'this is a bug in lifeboat; please report it', cause: error });
+}
+
+function parseRetries(value: string): number {
+  const retries = Number(value);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
+    throw new LifeboatError('usage', `--retries must be an integer from 0 to 10, not "${value}"`);
+  }
+  return retries;
+}
+
+interface WalFetchFlags {
+  restoreConfig?: string;
+  cluster?: string;
+  retries: string;
+}
+
+export function registerWalFetch(parent: Command, context: () => CommandContext): void {
+  parent
+    .command('fetch')
+    .description('restore_command for a restore: fetch one WAL file (exit 0 served, 1 not in the repository, 126 failed)')
+    .argument('<name>', 'the file PostgreSQL wants (%f): a segment or timeline history file name')
+    .argument('<path>', 'where to write it (%p)')
+    .option('--restore-config <file>', 'the fetch config `lifeboat restore` wrote (default: repository and key from --config)')
+    .option('--cluster <name>', 'cluster whose WAL to fetch, without --restore-config (default: the only one configured)')
+    .option('--retries <n>', 'retries after transient failures, waiting 1 s, 2 s, 4 s, ...', String(DEFAULT_WAL_FETCH_RETRIES))
+    // Argument and option errors too: a mistyped restore_command must stop recovery, not end it.
+    .exitOverride((error) => {
+      if (error.exitCode === 0) throw error;
+      throw new WalFetchExit(WAL_FETCH_EXIT_CODES.failed, 'usage', error.message.replace(/^error: /, ''), { hint: 'restore_command = \'lifeboat wal fetch %f %p --restore-config FILE\'' });
+    })
+    .action(async (name: string, path: string, flags: WalFetchFlags) => {
+      const ctx = context();
+      let result;
+      try {
+        let config: WalFetchConfig;
+        if (flags.restoreConfig !== undefined) {
+          config = loadRestoreFetchConfig(flags.restoreConfig);
+        } else {
+          const runtime = ctx.config();
+          config = walFetchConfigFrom(runtime, selectCluster(runtime, flags.cluster).name);
+        }
+        result = await runWalFetch({ config, name, destination: path, retries: parseRetries(flags.retries), log: ctx.log, signal: ctx.signal });
+      } catch (error) {
+        throw failed(error);
+      }
+      if (result === 'not-found') {
+        throw new WalFetchExit(WAL_FETCH_EXIT_CODES.notFound, 'objectNotFound', `${name} is not in the repository`, {
+          hint: 'expected at the end of the archived WAL and for future timelines; PostgreSQL then ends recovery',
+        });
+      }
+    });
+}
