@@ -5,19 +5,27 @@ import { dirname } from 'node:path';
 
 export interface WalArchiveState {
   cluster: string;
-  /** Newest complete segment durably stored. */
+  /** Newest complete segment durably stored (found in the repository at start, then as shipped). */
   lastArchivedSegment?: string;
-  /** End of the WAL durably stored, partials included (an LSN like 0/3000000). */
+  /** End of the WAL durably stored, partials included (an LSN like 0/3000000): what a restore can reach. */
   lastArchivedLsn?: string;
   /** The server's current WAL position at the last sample. */
   serverLsn?: string;
+  /** Bytes of WAL the server has written beyond lastArchivedLsn, at the last sample. */
   lagBytes: number;
+  /** Age in seconds of the oldest WAL not yet stored; 0 when caught up. */
   lagSeconds: number;
+  /** Complete segments shipped by this run. */
   segmentsArchived: number;
+  /** Partials uploaded by this run. */
   partialsUploaded: number;
   receiverRunning: boolean;
+  /** How often pg_receivewal stopped and was restarted during this run. */
   receiverRestarts: number;
+  /** The most recent failure the archiver waited out (repository, server or receiver), with what failed. */
   lastError?: string;
+  /** When lastError happened (ISO 8601). */
+  lastErrorTime?: string;
   updatedTime: string;
 }
 

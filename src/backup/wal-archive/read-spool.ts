@@ -1,5 +1,5 @@
 // What pg_receivewal has left in the spool: completed segments (ready to ship), the one growing .partial
-// segment at the head, and timeline history files.
+// segment at the head, partials it left behind on older timelines, and timeline history files.
 import { readdir } from 'node:fs/promises';
 import { isWalSegmentName, type WalSegmentName } from '../../postgres/index.js';
 
@@ -8,6 +8,11 @@ export interface SpoolContents {
   segments: WalSegmentName[];
   /** The segment being written (without the .partial suffix), if any. */
   partial: WalSegmentName | undefined;
+  /**
+   * Other partials (without suffix): pg_receivewal leaves the last segment of a timeline as .partial when it
+   * follows the server onto the next timeline. Never written again; they ship as partials and leave the spool.
+   */
+  stalePartials: WalSegmentName[];
   /** Timeline history file names, e.g. 00000002.history. */
   histories: string[];
 }
@@ -27,6 +32,6 @@ export async function readSpool(spoolDir: string): Promise<SpoolContents> {
   segments.sort();
   partials.sort();
   histories.sort();
-  // pg_receivewal keeps one partial; should a stale one survive a crash, the newest is the head.
-  return { segments, partial: partials.at(-1), histories };
+  // pg_receivewal writes one partial, the newest: the highest timeline, then segment, which is the highest name.
+  return { segments, partial: partials.at(-1), stalePartials: partials.slice(0, -1), histories };
 }

@@ -1,39 +1,30 @@
 // `lifeboat wal archive`: continuous WAL archiving for one cluster. pg_receivewal streams into a local spool on
 // the streaming slot; completed segments are shipped create-only, the head segment is shipped as a partial
-// every interval, and the guard slot follows what is durably stored. Runs until the signal fires.
+// every interval, and the guard slot follows what is durably stored. Runs until the signal fires; outages of
+// the repository or the server are waited out, while conflicts and WAL gaps stop it (is-fatal-archive-error.ts).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RuntimeCluster, RuntimeConfig } from '../../config/index.js';
 import { createEncryptionSession, type KeyProvider } from '../../crypto/index.js';
-import { LifeboatError, describeError } from '../../errors/index.js';
-import {
-  advanceSlot,
-  connectPostgres,
-  currentWalLsn,
-  ensurePhysicalSlot,
-  formatLsn,
-  oldestServerSegment,
-  readServerInfo,
-  readSlot,
-  terminateSlotHolder,
-  toTimelineId,
-  type Lsn,
-  type PgClient,
-  type PgToolProcess,
-  type WalSegmentName,
-} from '../../postgres/index.js';
-import { ensureClusterIdentity } from '../../repository/cluster-identity.js';
+import { describeError } from '../../errors/index.js';
+import { currentWalLsn, formatLsn, readSlot, toTimelineId, type Lsn, type ServerInfo, type WalSegmentName } from '../../postgres/index.js';
 import { listArchivedWal } from '../../repository/list-archived-wal.js';
-import { formatTimeline, type Storage } from '../../storage/index.js';
+import type { Storage } from '../../storage/index.js';
 import { ArchiveLag } from './archive-lag.js';
+import { isFatalArchiveError } from './is-fatal-archive-error.js';
+import { ArchiverConnection } from './archiver-connection.js';
 import { storeArchiverState, type WalArchiveState } from './archiver-state.js';
+import { advanceGuardSlot } from './advance-guard-slot.js';
+import { planArchivePosition } from './plan-archive-position.js';
+import { prepareServer } from './prepare-server.js';
 import { readSpool } from './read-spool.js';
-import { startReceiver, stopOrphanedReceiver } from './receivewal-process.js';
-import { planSeed, seedSpool } from './seed-spool.js';
+import { stopOrphanedReceiver } from './receivewal-process.js';
+import { RetryBackoff } from './retry-backoff.js';
 import { shipPartial } from './ship-partial.js';
 import { shipSpool } from './ship-spool.js';
+import { ReceiverSupervisor } from './receiver-supervisor.js';
 
 export interface RunWalArchiveOptions {
   config: RuntimeConfig;
@@ -48,43 +39,12 @@ export interface RunWalArchiveOptions {
   pollMs?: number;
 }
 
-const MAX_RESTART_DELAY_MS = 30_000;
 /** How long a graceful stop may spend shipping what is left. */
 const FINAL_SHIP_TIMEOUT_MS = 60_000;
 
 /** The spool folder of a cluster: local, never needed for a restore. */
 export function spoolDirOf(config: RuntimeConfig, cluster: RuntimeCluster): string {
   return join(config.stateDir, cluster.name, 'spool');
-}
-
-/** pg_receivewal's message when the server recycled WAL the repository still needs: fatal, never retried. */
-function isWalRemoved(error: unknown): boolean {
-  return /has already been removed/.test(describeError(error));
-}
-
-async function prepareServer(
-  cluster: RuntimeCluster,
-  storage: Storage,
-  signal: AbortSignal,
-): Promise<{ client: PgClient; info: Awaited<ReturnType<typeof readServerInfo>> }> {
-  const client = await connectPostgres(cluster.postgres, 'lifeboat-archiver');
-  try {
-    const info = await readServerInfo(client);
-    await ensureClusterIdentity(
-      storage,
-      { cluster: cluster.name, systemIdentifier: info.systemIdentifier, postgresMajorVersion: info.majorVersion, walSegmentSizeBytes: info.walSegmentSizeBytes },
-      new Date(),
-      signal,
-    );
-    const slot = await ensurePhysicalSlot(client, cluster.wal.slotName);
-    await ensurePhysicalSlot(client, cluster.wal.guardSlotName);
-    // A receiver still holding the slot (a killed archiver's child, possibly on another host) must go first.
-    if (slot.active) await terminateSlotHolder(client, slot);
-    return { client, info };
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw error;
-  }
 }
 
 export async function runWalArchive(options: RunWalArchiveOptions): Promise<void> {
@@ -98,13 +58,22 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
   const orphan = await stopOrphanedReceiver(spoolDir);
   if (orphan !== undefined) log.warn({ pid: orphan }, 'terminated an orphaned pg_receivewal');
 
-  // 2. Identity, slots, and a connection kept for slot advances and lag samples.
-  const prepared = await prepareServer(cluster, storage, signal);
-  let client = prepared.client;
-  const segmentSizeBytes = prepared.info.walSegmentSizeBytes;
+  // 2. Identity, slots and a free streaming slot, checked once: a wrong server does not heal by retrying.
+  const connection = new ArchiverConnection(cluster.postgres);
+  let info: ServerInfo;
+  try {
+    info = await connection.use((client) => prepareServer(client, cluster, storage, signal));
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  const segmentSizeBytes = info.walSegmentSizeBytes;
   // No session-wide signal: the final shipping at shutdown runs after `signal` fired and still needs the key.
   const session = createEncryptionSession(keys, { scope: { cluster: cluster.name, family: 'wal', backupId: `archiver-${Date.now()}` } });
-  const compression = config.compression;
+  const shipOptions = { storage, cluster: cluster.name, session, compression: config.compression, spoolDir, segmentSizeBytes };
+  const receiver = new ReceiverSupervisor({ cluster, storage, connection, spoolDir, segmentSizeBytes, log, signal });
+  const repositoryBackoff = new RetryBackoff();
+  const serverBackoff = new RetryBackoff();
   const lag = new ArchiveLag();
   const state: WalArchiveState = {
     cluster: cluster.name,
@@ -116,157 +85,161 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
     receiverRestarts: 0,
     updatedTime: new Date().toISOString(),
   };
+  let positionLoaded = false;
+  /** End of the stored WAL, partials included: what a restore can reach. */
   let archivedLsn: Lsn | undefined;
+  /** End of the last complete segment durably stored: how far the guard may move. */
+  let durableLsn: Lsn | undefined;
+  let guardLsn: Lsn | undefined;
   let partial: { segment: WalSegmentName; endLsn: Lsn } | undefined;
   let lastPartialAtMs = 0;
-  let receiver: { process: PgToolProcess; controller: AbortController; exited: boolean; error?: unknown } | undefined;
-  let restartDelayMs = 1000;
-  let restartAtMs = 0;
   let fatal: unknown;
 
-  const withClient = async <T>(use: (c: PgClient) => Promise<T>): Promise<T> => {
+  const raiseArchivedLsn = (lsn: Lsn): void => {
+    if (archivedLsn === undefined || lsn > archivedLsn) archivedLsn = lsn;
+  };
+
+  const recordError = (what: string, message: string): void => {
+    state.lastError = `${what}: ${message}`;
+    state.lastErrorTime = new Date().toISOString();
+    log.warn({ error: message }, `${what} failed; retrying`);
+  };
+
+  /** Run one step of the cycle: fatal errors end the archiver, others are recorded and retried later. */
+  const attempt = async (what: string, work: () => Promise<unknown>): Promise<boolean> => {
     try {
-      return await use(client);
+      await work();
+      return true;
     } catch (error) {
-      // One reconnect: the server may have restarted under us.
-      await client.end().catch(() => undefined);
-      client = await connectPostgres(cluster.postgres, 'lifeboat-archiver');
-      if ((error as { code?: string }).code === undefined) return use(client);
-      throw error;
+      if (isFatalArchiveError(error)) throw error;
+      if (!signal.aborted) recordError(what, describeError(error));
+      return false;
     }
   };
 
+  const loadPosition = async (): Promise<void> => {
+    if (positionLoaded) return;
+    const wal = await listArchivedWal(storage, cluster.name, signal);
+    const guard = await connection.use((c) => readSlot(c, cluster.wal.guardSlotName));
+    const position = planArchivePosition(wal, toTimelineId(info.timeline), guard?.restartLsn, segmentSizeBytes);
+    if (position.archivedLsn !== undefined) raiseArchivedLsn(position.archivedLsn);
+    if (position.durableLsn !== undefined && (durableLsn === undefined || position.durableLsn > durableLsn)) durableLsn = position.durableLsn;
+    state.lastArchivedSegment ??= position.newestSegment;
+    positionLoaded = true;
+  };
+
   const ship = async (shipSignal: AbortSignal): Promise<void> => {
-    const shipped = await shipSpool({
-      storage,
-      cluster: cluster.name,
-      session,
-      compression,
-      spoolDir,
-      segmentSizeBytes,
+    await shipSpool({
+      ...shipOptions,
       signal: shipSignal,
       onShipped: async (segment, endLsn) => {
-        // The server may now recycle this segment: it is durable in the repository.
-        await withClient((c) => advanceSlot(c, cluster.wal.guardSlotName, endLsn));
-        if (archivedLsn === undefined || endLsn > archivedLsn) archivedLsn = endLsn;
+        // The guard may now move past this segment: it is durable in the repository.
+        if (durableLsn === undefined || endLsn > durableLsn) durableLsn = endLsn;
+        raiseArchivedLsn(endLsn);
         state.lastArchivedSegment = segment.segment;
         state.segmentsArchived += 1;
         if (partial?.segment === segment.segment) partial = undefined;
         log.info({ segment: segment.segment, uploaded: segment.uploaded, storedSizeBytes: segment.storedSizeBytes }, 'WAL segment archived');
       },
     });
-    if (shipped > 0) restartDelayMs = 1000;
   };
 
   const shipHeadPartial = async (shipSignal: AbortSignal): Promise<void> => {
     const spool = await readSpool(spoolDir);
     if (!spool.partial) return;
     const previous = partial?.segment === spool.partial ? partial.endLsn : undefined;
-    const endLsn = await shipPartial({ storage, cluster: cluster.name, session, compression, spoolDir, segment: spool.partial, segmentSizeBytes, previousEndLsn: previous, signal: shipSignal });
-    if (endLsn !== undefined) {
-      partial = { segment: spool.partial, endLsn };
-      if (archivedLsn === undefined || endLsn > archivedLsn) archivedLsn = endLsn;
+    const shipped = await shipPartial({ ...shipOptions, segment: spool.partial, previousEndLsn: previous, signal: shipSignal });
+    if (shipped === undefined) return;
+    partial = { segment: spool.partial, endLsn: shipped.endLsn };
+    raiseArchivedLsn(shipped.endLsn);
+    if (shipped.uploaded) {
       state.partialsUploaded += 1;
-      log.debug({ segment: spool.partial, endLsn: formatLsn(endLsn) }, 'partial WAL segment uploaded');
+      log.debug({ segment: spool.partial, endLsn: formatLsn(shipped.endLsn) }, 'partial WAL segment uploaded');
     }
   };
 
-  const startReceiving = async (): Promise<void> => {
-    const spool = await readSpool(spoolDir);
-    if (spool.partial === undefined && spool.segments.length === 0) {
-      // 3. Empty spool: resume at the first segment the repository lacks, if the server still has it.
-      const timeline = toTimelineId((await withClient((c) => readServerInfo(c))).timeline);
-      const wal = await listArchivedWal(storage, cluster.name, signal);
-      const guard = await withClient((c) => readSlot(c, cluster.wal.guardSlotName));
-      const oldest = await withClient((c) => oldestServerSegment(c, formatTimeline(timeline)));
-      const restart = guard?.restartLsn ?? (await withClient((c) => currentWalLsn(c)));
-      const decision = planSeed(wal, timeline, restart, oldest as WalSegmentName | undefined, segmentSizeBytes);
-      await seedSpool(spoolDir, decision.segment, segmentSizeBytes);
-      log.info({ segment: decision.segment, continues: decision.continues }, 'streaming resumes at this segment');
-    }
-    const controller = new AbortController();
-    const process = startReceiver(cluster, spoolDir, controller.signal);
-    const current: NonNullable<typeof receiver> = { process, controller, exited: false };
-    receiver = current;
-    state.receiverRunning = true;
-    process.done.then(
-      () => {
-        current.exited = true;
-      },
-      (error: unknown) => {
-        current.exited = true;
-        current.error = error;
-      },
-    );
+  const advanceGuard = async (): Promise<void> => {
+    const target = durableLsn;
+    if (target === undefined || (guardLsn !== undefined && guardLsn >= target)) return;
+    const moved = await connection.use((c) => advanceGuardSlot(c, cluster.wal.guardSlotName, target));
+    if (moved.recreated) log.warn({ slot: cluster.wal.guardSlotName }, 'the guard slot was missing and has been created again');
+    guardLsn = moved.restartLsn;
+  };
+
+  const sampleServer = async (): Promise<void> => {
+    const serverLsn = await connection.use((c) => currentWalLsn(c));
+    lag.sample(serverLsn, Date.now());
+    state.serverLsn = formatLsn(serverLsn);
+  };
+
+  const publishState = async (): Promise<void> => {
+    Object.assign(state, lag.measure(archivedLsn, Date.now()), {
+      lastArchivedLsn: archivedLsn === undefined ? undefined : formatLsn(archivedLsn),
+      receiverRunning: receiver.running,
+      receiverRestarts: receiver.restarts,
+      updatedTime: new Date().toISOString(),
+    });
+    options.onState?.({ ...state });
+    await storeArchiverState(statePath, state).catch((error: unknown) => log.warn({ error: describeError(error) }, 'cannot write the archiver state file'));
   };
 
   try {
-    // 4. Whatever an earlier run left complete in the spool goes first.
-    await ship(signal);
     while (!signal.aborted) {
-      if (!receiver || receiver.exited) {
-        if (receiver?.exited) {
-          state.receiverRunning = false;
-          const why = receiver.error ? describeError(receiver.error) : 'exited';
-          if (receiver.error && isWalRemoved(receiver.error)) {
-            throw new LifeboatError('postgresConfig', `the server no longer has WAL the archive needs: ${why}`, {
-              hint: 'restores cannot cross this gap: take a new full backup now; keep max_slot_wal_keep_size unset (or large) so the guard slot can protect unarchived WAL',
-            });
-          }
-          if (restartAtMs === 0) {
-            state.lastError = why;
-            state.receiverRestarts += 1;
-            restartAtMs = Date.now() + restartDelayMs;
-            log.warn({ error: why, retryInMs: restartDelayMs }, 'pg_receivewal stopped; restarting');
-            restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, restartDelayMs * 2);
-          }
-        }
-        if (Date.now() >= restartAtMs) {
-          restartAtMs = 0;
-          await ship(signal);
-          await startReceiving();
+      const nowMs = Date.now();
+      // 3. Repository work (where the archive stands, completed segments, the head partial on its interval),
+      // waited out with backoff while the repository is unreachable; completed segments go first.
+      if (repositoryBackoff.ready(nowMs)) {
+        const partialDue = nowMs - lastPartialAtMs >= cluster.wal.partialUploadIntervalSeconds * 1000;
+        const done =
+          (await attempt('loading the archive position', loadPosition)) &&
+          (await attempt('shipping WAL segments', () => ship(signal))) &&
+          (!partialDue || (await attempt('uploading the partial segment', () => shipHeadPartial(signal))));
+        if (done) {
+          repositoryBackoff.succeeded();
+          if (partialDue) lastPartialAtMs = nowMs;
+        } else {
+          repositoryBackoff.failed(nowMs);
         }
       }
-      // 5. Ship completed segments as they appear; the head partial on its interval.
-      await ship(signal);
-      if (Date.now() - lastPartialAtMs >= cluster.wal.partialUploadIntervalSeconds * 1000) {
-        lastPartialAtMs = Date.now();
-        await shipHeadPartial(signal);
-      }
-      const serverLsn = await withClient((c) => currentWalLsn(c));
-      lag.sample(serverLsn, Date.now());
-      Object.assign(state, lag.measure(archivedLsn, Date.now()), {
-        serverLsn: formatLsn(serverLsn),
-        lastArchivedLsn: archivedLsn === undefined ? undefined : formatLsn(archivedLsn),
-        updatedTime: new Date().toISOString(),
+      if (signal.aborted) break;
+      // 4. Keep pg_receivewal streaming: restarted with backoff; an empty spool is seeded where the archive ends.
+      await attempt('pg_receivewal', async () => {
+        const stopped = await receiver.tick(nowMs);
+        if (stopped !== undefined) recordError('pg_receivewal', stopped);
       });
-      options.onState?.({ ...state });
-      await storeArchiverState(statePath, state);
+      // 5. Server work: the guard follows what is durable, and the server's position is sampled for the lag.
+      if (serverBackoff.ready(nowMs)) {
+        const done = (await attempt('advancing the guard slot', advanceGuard)) && (await attempt('sampling the server position', sampleServer));
+        if (done) serverBackoff.succeeded();
+        else serverBackoff.failed(nowMs);
+      }
+      // 6. The state every cycle, also while the repository or the server is away, so lag is visible.
+      await publishState();
       await sleep(options.pollMs ?? 1000, undefined, { signal }).catch(() => undefined);
     }
   } catch (error) {
     fatal = error;
     throw error;
   } finally {
-    // 6. Graceful stop: end the receiver (it flushes), then ship what it completed and the last partial,
-    // so a planned restart costs no RPO. Bounded, so a dead repository cannot hang shutdown.
-    if (receiver && !receiver.exited) {
-      receiver.controller.abort();
-      await receiver.process.done.catch(() => undefined);
-    }
-    state.receiverRunning = false;
+    // 7. Graceful stop: end the receiver (it flushes), then ship what it completed and the last partial and
+    // move the guard, so a planned restart costs no RPO. Bounded, so a dead repository cannot hang shutdown.
+    // After a fatal error nothing more is uploaded: a conflict must not be retried.
+    await receiver.stop();
     if (fatal === undefined) {
       const finalSignal = AbortSignal.timeout(FINAL_SHIP_TIMEOUT_MS);
       try {
         await ship(finalSignal);
         await shipHeadPartial(finalSignal);
+        await advanceGuard();
       } catch (error) {
-        log.error({ error: describeError(error) }, 'could not ship the spool at shutdown; it ships on the next start');
+        log.error({ error: describeError(error) }, 'could not finish shipping at shutdown; the rest ships on the next start');
       }
     }
+    state.receiverRunning = false;
+    state.receiverRestarts = receiver.restarts;
     state.updatedTime = new Date().toISOString();
     await storeArchiverState(statePath, state).catch(() => undefined);
     session.close();
-    await client.end().catch(() => undefined);
+    await connection.close();
   }
 }

@@ -3,18 +3,9 @@
 // no longer has that WAL, stop and name the gap: silently skipping it would break every restore across it.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifeboatError } from '../../errors/index.js';
-import {
-  nextWalSegment,
-  parseWalSegment,
-  segmentStartLsn,
-  walSegmentOf,
-  type Lsn,
-  type TimelineId,
-  type WalSegmentName,
-} from '../../postgres/index.js';
-import { segmentsBetween } from '../../repository/find-wal-gaps.js';
+import { nextWalSegment, parseWalSegment, walSegmentOf, type Lsn, type TimelineId, type WalSegmentName } from '../../postgres/index.js';
 import type { ArchivedWal } from '../../repository/list-archived-wal.js';
+import { createWalGapError } from './wal-gap-error.js';
 
 export interface SeedDecision {
   /** Segment streaming starts at. */
@@ -40,12 +31,7 @@ export function planSeed(
   if (newest === undefined) return { segment: walSegmentOf(timeline, guardRestartLsn, segmentSizeBytes), continues: false };
   const next = nextWalSegment(newest, segmentSizeBytes);
   if (oldestOnServer !== undefined && next < oldestOnServer) {
-    const lost = segmentsBetween(timeline, segmentStartLsn(next, segmentSizeBytes), segmentStartLsn(oldestOnServer, segmentSizeBytes), segmentSizeBytes);
-    throw new LifeboatError(
-      'postgresConfig',
-      `WAL gap: the repository ends at segment ${newest} but the server only keeps WAL from ${oldestOnServer}; segments ${lost[0]} to ${lost.at(-1)} are lost`,
-      { hint: 'restores cannot cross this gap: take a new full backup now (`lifeboat backup full`) so the window starts again after it' },
-    );
+    throw createWalGapError(next, oldestOnServer, segmentSizeBytes, { newestStored: newest });
   }
   return { segment: next, continues: true };
 }

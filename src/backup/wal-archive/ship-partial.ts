@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { EncryptionSession } from '../../crypto/index.js';
 import { writeObject } from '../../pipeline/index.js';
-import { segmentStartLsn, type Lsn, type WalSegmentName } from '../../postgres/index.js';
+import { lsnFromBigInt, segmentStartLsn, type Lsn, type WalSegmentName } from '../../postgres/index.js';
 import { scanWalSegment } from '../../postgres/wal-scan/index.js';
 import { formatLsnHex } from '../../repository/list-archived-wal.js';
 import { parseWalKey, walPartialKey, walPrefix, type Storage } from '../../storage/index.js';
@@ -18,31 +18,63 @@ export interface ShipPartialOptions {
   spoolDir: string;
   segment: WalSegmentName;
   segmentSizeBytes: number;
-  /** End LSN of the last partial uploaded for this segment; nothing is uploaded unless WAL grew past it. */
+  /**
+   * End LSN of the newest partial of this segment known to be stored; nothing is uploaded unless WAL grew past
+   * it. Undefined: look it up in the repository (after a restart, a re-streamed head must not replace a longer
+   * partial with a shorter one).
+   */
   previousEndLsn: Lsn | undefined;
   signal: AbortSignal;
 }
 
-/** Returns the new end LSN when a partial was uploaded, else undefined. */
-export async function shipPartial(options: ShipPartialOptions): Promise<Lsn | undefined> {
+export interface ShippedPartial {
+  /** End of the newest stored partial of the segment: the one just uploaded, or a longer one already there. */
+  endLsn: Lsn;
+  uploaded: boolean;
+}
+
+/** Uploads the head partial if it holds more WAL than what is stored; undefined when it holds no valid WAL yet. */
+export async function shipPartial(options: ShipPartialOptions): Promise<ShippedPartial | undefined> {
   const { storage, cluster, segment, signal } = options;
-  // A partial is at most one segment (16 MiB by default): reading it whole keeps the scan and upload consistent.
-  const bytes = await readFile(join(options.spoolDir, `${segment}.partial`), { signal });
+  let bytes: Buffer;
+  try {
+    // A partial is at most one segment (16 MiB by default): reading it whole keeps the scan and upload consistent.
+    bytes = await readFile(join(options.spoolDir, `${segment}.partial`), { signal });
+  } catch (error) {
+    // pg_receivewal completed (renamed) it since the spool was read: it ships as a segment instead.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   const summary = scanWalSegment(bytes, segment, { segmentSizeBytes: options.segmentSizeBytes });
   const endLsn = summary.endLsn;
   if (endLsn <= segmentStartLsn(segment, options.segmentSizeBytes)) return undefined;
-  if (options.previousEndLsn !== undefined && endLsn <= options.previousEndLsn) return undefined;
+  const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));
+  if (previous !== undefined && endLsn <= previous) return { endLsn: previous, uploaded: false };
   const key = walPartialKey(cluster, segment, formatLsnHex(endLsn));
   await writeObject({ storage, key, source: Readable.from([bytes]), compression: options.compression, session: options.session, signal });
   await deletePartials(storage, cluster, segment, signal, key);
-  return endLsn;
+  return { endLsn, uploaded: true };
+}
+
+async function newestStoredPartial(storage: Storage, cluster: string, segment: WalSegmentName, signal: AbortSignal): Promise<Lsn | undefined> {
+  let newest: Lsn | undefined;
+  for await (const object of storage.list(partialsPrefix(cluster, segment), { signal })) {
+    const parsed = parseWalKey(object.key);
+    if (parsed?.kind !== 'partial') continue;
+    const endLsn = lsnFromBigInt(BigInt(`0x${parsed.endLsnHex}`));
+    if (newest === undefined || endLsn > newest) newest = endLsn;
+  }
+  return newest;
+}
+
+function partialsPrefix(cluster: string, segment: WalSegmentName): string {
+  return `${walPrefix(cluster, Number.parseInt(segment.slice(0, 8), 16))}${segment}.partial-`;
 }
 
 /** Delete stored partials of `segment`, except `keep`. */
 export async function deletePartials(storage: Storage, cluster: string, segment: WalSegmentName, signal: AbortSignal, keep?: string): Promise<void> {
-  const timeline = Number.parseInt(segment.slice(0, 8), 16);
   const stale: string[] = [];
-  for await (const object of storage.list(`${walPrefix(cluster, timeline)}${segment}.partial-`, { signal })) {
+  for await (const object of storage.list(partialsPrefix(cluster, segment), { signal })) {
     if (object.key !== keep && parseWalKey(object.key)?.kind === 'partial') stale.push(object.key);
   }
   if (stale.length > 0) await storage.delete(stale, { signal });

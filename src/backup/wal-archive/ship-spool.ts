@@ -1,6 +1,7 @@
-// Ships every completed segment and history file in the spool, oldest first. After each segment is durable:
-// its partials are deleted, the spool copy is removed, and the guard slot moves past it (in that order, so
-// that a crash between steps repeats work instead of losing WAL).
+// Ships every completed segment and history file in the spool, oldest first, and the partials pg_receivewal
+// left behind on older timelines. After each segment is durable: its partials are deleted, the spool copy is
+// removed, and the caller moves the guard slot past it (in that order, so that a crash between steps repeats
+// work instead of losing WAL).
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import { writeObject } from '../../pipeline/index.js';
 import { segmentStartLsn, type Lsn, type WalSegmentName } from '../../postgres/index.js';
 import { walHistoryKey, type Storage } from '../../storage/index.js';
 import { readSpool } from './read-spool.js';
-import { deletePartials } from './ship-partial.js';
+import { deletePartials, shipPartial } from './ship-partial.js';
 import { shipSegment, type ShippedSegment } from './ship-segment.js';
 
 export interface ShipSpoolOptions {
@@ -39,6 +40,10 @@ export async function shipSpool(options: ShipSpoolOptions): Promise<number> {
       if (!isLifeboatError(error, 'objectExists')) throw error;
     }
     await rm(join(spoolDir, history));
+  }
+  for (const segment of spool.stalePartials) {
+    await shipPartial({ ...options, segment, previousEndLsn: undefined });
+    await rm(join(spoolDir, `${segment}.partial`));
   }
   for (const segment of spool.segments) {
     const shipped = await shipSegment({ ...options, segment });
