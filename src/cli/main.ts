@@ -4,16 +4,6 @@ import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
-import { registerBackupFull } from './commands/backup-full.js';
-import { registerBackupIncremental } from './commands/backup-incremental.js';
-import { registerBackupsList } from './commands/backups-list.js';
-import { registerCheck } from './commands/check.js';
-import { registerConfigCheck } from './commands/config-check.js';
-import { registerRestore } from './commands/restore.js';
-import { registerRestorePoint } from './commands/restore-point.js';
-import { registerVerify } from './commands/verify.js';
-import { registerWalArchive } from './commands/wal-archive.js';
-import { registerWalFetch } from './commands/wal-fetch.js';
 import { formatErrorReport } from './report-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
 
@@ -23,8 +13,47 @@ export interface MainOptions {
   err?: (text: string) => void;
 }
 
-/** Build the command tree. `context` is created after global options are parsed. */
-function createProgram(context: () => CommandContext, err: (text: string) => void): Command {
+type Register = (parent: Command, context: () => CommandContext) => void;
+
+/**
+ * Command groups, each loaded only when asked for: `wal fetch` runs once per WAL segment during a restore, so
+ * its start-up must not pay for the AWS SDK, pg and every other command's modules.
+ */
+const GROUPS: Record<string, { description?: string; load: (subcommand: string | undefined) => Promise<Register[]> }> = {
+  config: { description: 'inspect the configuration', load: async () => [(await import('./commands/config-check.js')).registerConfigCheck] },
+  backup: {
+    description: 'take backups',
+    load: async () => [(await import('./commands/backup-full.js')).registerBackupFull, (await import('./commands/backup-incremental.js')).registerBackupIncremental],
+  },
+  backups: { description: 'the backup catalog', load: async () => [(await import('./commands/backups-list.js')).registerBackupsList] },
+  wal: {
+    description: 'continuous WAL archiving, and fetching WAL for recovery',
+    load: async (sub) => [
+      ...(sub !== 'fetch' ? [(await import('./commands/wal-archive.js')).registerWalArchive] : []),
+      ...(sub !== 'archive' ? [(await import('./commands/wal-fetch.js')).registerWalFetch] : []),
+    ],
+  },
+  verify: { load: async () => [(await import('./commands/verify.js')).registerVerify] },
+  check: { load: async () => [(await import('./commands/check.js')).registerCheck] },
+  restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
+  'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
+};
+
+/** The command group and subcommand named in `argv` (skipping global options), if any. */
+function requestedGroup(argv: readonly string[]): [string | undefined, string | undefined] {
+  const args = argv.slice(2);
+  const words: string[] = [];
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '--config') i += 1;
+    else if (!arg.startsWith('-')) words.push(arg);
+    else if (words.length > 0) break;
+  }
+  return [words[0], words[1]];
+}
+
+/** Build the command tree: only the requested group, or every group for help and unknown commands. */
+async function createProgram(argv: readonly string[], context: () => CommandContext, err: (text: string) => void): Promise<Command> {
   const program = new Command('lifeboat')
     .description('PostgreSQL backups, point-in-time restore and disaster recovery')
     .version(LIFEBOAT_VERSION, '-V, --version')
@@ -32,21 +61,14 @@ function createProgram(context: () => CommandContext, err: (text: string) => voi
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => err(text.replace(/\n$/, '')) });
-
-  const config = program.command('config').description('inspect the configuration');
-  registerConfigCheck(config, context);
-  const backup = program.command('backup').description('take backups');
-  registerBackupFull(backup, context);
-  registerBackupIncremental(backup, context);
-  const backups = program.command('backups').description('the backup catalog');
-  registerBackupsList(backups, context);
-  const wal = program.command('wal').description('continuous WAL archiving');
-  registerWalArchive(wal, context);
-  registerWalFetch(wal, context);
-  registerVerify(program, context);
-  registerCheck(program, context);
-  registerRestore(program, context);
-  registerRestorePoint(program, context);
+  const [requested, subcommand] = requestedGroup(argv);
+  const names = requested !== undefined && requested in GROUPS ? [requested] : Object.keys(GROUPS);
+  for (const name of names) {
+    const group = GROUPS[name]!;
+    // Groups with a description hold subcommands; the others register a top-level command themselves.
+    const parent = group.description ? program.command(name).description(group.description) : program;
+    for (const register of await group.load(names.length === 1 ? subcommand : undefined)) register(parent, context);
+  }
   return program;
 }
 
@@ -63,7 +85,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   process.once('SIGTERM', onSignal);
 
   let context: CommandContext | undefined;
-  const program = createProgram(() => {
+  const program = await createProgram(argv, () => {
     context ??= createCommandContext({ configPath: program.opts<{ config?: string }>().config, env, signal: abort.signal, out });
     return context;
   }, err);

@@ -5,9 +5,12 @@ import type { Command } from 'commander';
 import { selectCluster } from '../../config/index.js';
 import { describeError, isLifeboatError, LifeboatError, type ErrorCode } from '../../errors/index.js';
 import { loadRestoreFetchConfig } from '../../restore/restore-fetch-config.js';
-import { DEFAULT_WAL_FETCH_RETRIES, runWalFetch } from '../../restore/wal-fetch/run-wal-fetch.js';
-import { walFetchConfigFrom, type WalFetchConfig } from '../../restore/wal-fetch/wal-fetch-config.js';
+import { moveFile } from '../../restore/wal-fetch/atomic-file.js';
+import type { WalFetchConfig } from '../../restore/wal-fetch/wal-fetch-config.js';
 import type { CommandContext } from '../command-context.js';
+
+/** Same as run-wal-fetch's default; repeated here so `--help` and the fast path need not load it. */
+const DEFAULT_WAL_FETCH_RETRIES = 3;
 
 /** The exit codes restore_command answers PostgreSQL with. */
 export const WAL_FETCH_EXIT_CODES = { served: 0, notFound: 1, failed: 126 } as const;
@@ -67,10 +70,15 @@ export function registerWalFetch(parent: Command, context: () => CommandContext)
         let config: WalFetchConfig;
         if (flags.restoreConfig !== undefined) {
           config = loadRestoreFetchConfig(flags.restoreConfig);
+          // Fast path: PostgreSQL starts this once per segment, and a prefetched file needs no repository
+          // client, so the AWS SDK, crypto and pg modules are loaded only on a miss.
+          if (/^[0-9A-F]{24}$|^[0-9A-F]{8}\.history$/.test(name) && (await moveFile(`${config.prefetchDir}/${name}`, path, ctx.signal))) return;
         } else {
+          const { walFetchConfigFrom } = await import('../../restore/wal-fetch/wal-fetch-config.js');
           const runtime = ctx.config();
           config = walFetchConfigFrom(runtime, selectCluster(runtime, flags.cluster).name);
         }
+        const { runWalFetch } = await import('../../restore/wal-fetch/run-wal-fetch.js');
         result = await runWalFetch({ config, name, destination: path, retries: parseRetries(flags.retries), log: ctx.log, signal: ctx.signal });
       } catch (error) {
         throw failed(error);
