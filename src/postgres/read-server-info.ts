@@ -37,7 +37,10 @@ export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
   }>(`
     select current_setting('server_version_num') as version_num,
            (select system_identifier::text from pg_control_system()) as system_identifier,
-           (select timeline_id from pg_control_checkpoint()) as timeline,
+           -- After a promotion pg_control keeps the old timeline until the next checkpoint; the current WAL file
+           -- name is right at once on a primary.
+           case when pg_is_in_recovery() then (select timeline_id from pg_control_checkpoint())
+                else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as timeline,
            pg_is_in_recovery() as in_recovery,
            current_setting('wal_level') as wal_level,
            current_setting('max_wal_senders') as max_wal_senders,

@@ -57,8 +57,8 @@ export async function ensurePhysicalSlot(client: pg.Client, name: string): Promi
 }
 
 /**
- * Move a slot's restart point forward to `lsn` (never backward: PostgreSQL ignores earlier targets).
- * Returns the new restart LSN.
+ * Move a slot's restart point forward to `lsn`. PostgreSQL raises an error for a target before the slot's
+ * current position, so callers read the slot first and only ever move it forward. Returns the new restart LSN.
  */
 export async function advanceSlot(client: pg.Client, name: string, lsn: Lsn): Promise<Lsn | undefined> {
   const { rows } = await client.query<{ end_lsn: string | null }>('select end_lsn::text from pg_replication_slot_advance($1, $2::pg_lsn)', [name, formatLsn(lsn)]);
