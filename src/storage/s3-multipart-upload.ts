@@ -66,8 +66,10 @@ function expectedEtag(partDigests: readonly Buffer[]): string {
  */
 export async function uploadMultipart(request: MultipartUploadRequest): Promise<MultipartUploadResult> {
   const { client, bucket, objectKey, createOnly, signal } = request;
+  // Not the caller's signal: a create cancelled in flight may still have created the upload on the server, and
+  // without its id nobody could abort it. The caller's abort is honoured right after, through the clean-up path.
   const created = await client
-    .send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: objectKey }), { abortSignal: signal })
+    .send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: objectKey }), { abortSignal: AbortSignal.timeout(COMPLETE_TIMEOUT_MS) })
     .catch((error: unknown) => {
       throw request.describeError(error, 'start uploading');
     });
@@ -115,6 +117,7 @@ export async function uploadMultipart(request: MultipartUploadRequest): Promise<
   };
 
   try {
+    signal?.throwIfAborted();
     // Held only until its upload starts: a stale reference here would keep one part more than the bound.
     let part: BodyPart | undefined;
     for (let partNumber = 1; ; partNumber++) {
