@@ -15,7 +15,7 @@ import { LifeboatError } from '../errors/index.js';
 import { wasWrittenByEarlierAttempt } from './s3-lost-response.js';
 import type { BodyPart } from './split-into-parts.js';
 
-/** S3's limit on parts per upload; with 16 MiB parts an object can reach 156 GiB. */
+/** S3's limit on parts per upload; with 8 MiB parts an object can reach 78 GiB (lifeboat objects are at most one base backup part). */
 export const MAX_PARTS = 10_000;
 
 /** How long the clean-up AbortMultipartUpload may take; it runs after the caller's own signal has fired. */

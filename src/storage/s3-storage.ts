@@ -30,7 +30,7 @@ export interface S3StorageOptions {
   /** Static credentials. Default: the standard AWS credential chain. */
   credentials?: S3Credentials | undefined;
   /**
-   * Multipart part size in bytes, 5 MiB to 5 GiB. Default 16 MiB. Bodies up to this size take one PutObject;
+   * Multipart part size in bytes, 5 MiB to 5 GiB. Default 8 MiB. Bodies up to this size take one PutObject;
    * the largest object is 10 000 parts (156 GiB at the default).
    */
   partSizeBytes?: number | undefined;
@@ -45,8 +45,8 @@ export interface S3StorageOptions {
   listPageSize?: number | undefined;
 }
 
-/** Default multipart part size, in bytes (16 MiB). */
-export const DEFAULT_PART_SIZE_BYTES = 16 * MIB;
+/** Default multipart part size, in bytes (8 MiB). */
+export const DEFAULT_PART_SIZE_BYTES = 8 * MIB;
 /** Default parts in flight per upload; with the default part size, 64 MiB of memory per streamed put. */
 export const DEFAULT_QUEUE_SIZE = 4;
 /** DeleteObjects takes at most 1000 keys per request. */
