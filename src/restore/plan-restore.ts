@@ -46,6 +46,7 @@ export interface RestorePlan {
   walStoredBytes: number;
   /** Bytes the restored data directory will hold (the backup's tar size plus the WAL replayed into pg_wal). */
   restoredBytes: number;
+  /** The recoverable window; without a commit in the oldest backup's WAL, its earliest time is the backup's end. */
   window: NonNullable<ClusterCatalog['window']>;
 }
 
@@ -60,10 +61,23 @@ export interface PlanInputs {
   target: RestoreTarget;
   /** recovery_target_timeline: a number, or `latest` (PostgreSQL's default). */
   timeline: 'latest' | number;
+  /** The cluster's recorded system identifier: the chosen backup must carry it. */
+  systemIdentifier?: string;
 }
 
 function ms(iso: string | undefined): number | undefined {
   return iso === undefined ? undefined : Date.parse(iso);
+}
+
+/**
+ * The catalog's window, its earliest time filled in when no commit lies in the oldest backup's WAL: then the
+ * backup's end is the earliest time a restore is sure to be right for (an earlier time may postdate commits
+ * the repository cannot see).
+ */
+function withEarliestTime(window: ClusterCatalog['window'], fulls: readonly FullBackupManifest[]): ClusterCatalog['window'] {
+  if (!window || window.earliest.time !== undefined) return window;
+  const oldest = fulls.find((full) => full.stopLsn === window.earliest.lsn);
+  return oldest ? { ...window, earliest: { ...window.earliest, time: oldest.stopTime } } : window;
 }
 
 function describeWindow(window: RestorePlan['window']): string {
@@ -145,8 +159,8 @@ function checkWindow(inputs: PlanInputs, window: RestorePlan['window'], namedLsn
 
 export function planRestore(inputs: PlanInputs): RestorePlan {
   const { target, segmentSizeBytes } = inputs;
-  const window = inputs.catalog.window;
   const fulls = inputs.manifests.filter((m): m is FullBackupManifest => m.type === 'full');
+  const window = withEarliestTime(inputs.catalog.window, fulls);
   if (!window || fulls.length === 0) {
     throw new LifeboatError('objectNotFound', `cluster "${inputs.cluster}" has no full backup in the repository`, { hint: 'check the repository and cluster name (`lifeboat backups list`)' });
   }
@@ -173,6 +187,11 @@ export function planRestore(inputs: PlanInputs): RestorePlan {
   if (!backup) {
     throw new LifeboatError('usage', candidates.length === 0 ? `no full backup is consistent before the target; the window is ${describeWindow(window)}` : `timeline ${wanted} does not descend from any backup's timeline`, {
       hint: candidates.length === 0 ? 'choose a later target' : 'pick the timeline with --timeline N (`lifeboat backups list` shows the timelines)',
+    });
+  }
+  if (inputs.systemIdentifier !== undefined && backup.systemIdentifier !== inputs.systemIdentifier) {
+    throw new LifeboatError('objectCorrupted', `backup ${backup.backupId} is of database system ${backup.systemIdentifier}, but cluster "${inputs.cluster}" in the repository is system ${inputs.systemIdentifier}`, {
+      hint: 'two clusters were stored under one name; restore with --cluster naming the right one, or move the foreign backup away',
     });
   }
   const path = timelinePath(toTimelineId(backup.timeline), wanted, inputs.histories)!;

@@ -2,12 +2,13 @@
 // target (promoted, paused or shut down, as asked), and reports the point it reached. A recovery that stops with
 // an error (e.g. a WAL fetch that failed hard) is reported with the server's own last log lines.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors/index.js';
 import { findPgTool } from '../postgres/index.js';
 import type { TargetAction } from './restore-target.js';
+import { postmasterStatus } from './running-postmaster.js';
 import type { OsOwner } from './target-dir.js';
 
 const run = promisify(execFile);
@@ -37,12 +38,18 @@ function asOwner(owner: OsOwner, command: string, args: string[]): [string, stri
   return process.getuid?.() === 0 ? ['runuser', ['-u', owner.name, '--', command, ...args]] : [command, args];
 }
 
-function logTail(path: string): string {
+/** The server log from byte `fromOffset` on: what this start wrote (pg_ctl -l appends). */
+function readLog(path: string, fromOffset = 0): string {
   try {
-    return readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(-8).join('\n');
+    return readFileSync(path).subarray(fromOffset).toString('utf8');
   } catch {
-    return '(no server log)';
+    return '';
   }
+}
+
+function logTail(path: string, fromOffset = 0): string {
+  const lines = readLog(path, fromOffset).split('\n').filter(Boolean);
+  return lines.length === 0 ? '(no server log)' : lines.slice(-8).join('\n');
 }
 
 async function query(options: StartOptions, sql: string): Promise<string | undefined> {
@@ -56,47 +63,72 @@ async function query(options: StartOptions, sql: string): Promise<string | undef
   }
 }
 
-function postmasterRunning(targetDir: string): boolean {
-  const pidFile = `${targetDir}/postmaster.pid`;
-  if (!existsSync(pidFile)) return false;
+/** pg_control's state, which the startup process sets to `in production` when recovery has ended. */
+async function inProduction(options: StartOptions): Promise<boolean> {
   try {
-    process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 0);
-    return true;
+    const { stdout } = await run(findPgTool('pg_controldata', options.bindir), ['-D', options.targetDir], { timeout: 10_000, env: { ...process.env, LC_ALL: 'C' } });
+    return /^Database cluster state:\s+in production$/m.test(stdout);
   } catch {
     return false;
   }
 }
 
+/** How long the postmaster may take to write its pid file after `pg_ctl start` returned. */
+const STARTUP_GRACE_MS = 15_000;
+
 export async function startRestoredServer(options: StartOptions): Promise<ReachedPoint> {
   const logFile = `${options.workDir}/postgres.log`;
   const pgCtl = findPgTool('pg_ctl', options.bindir);
   const started = Date.now();
-  const [command, args] = asOwner(options.owner, pgCtl, ['-D', options.targetDir, '-l', logFile, '-o', `-p ${options.port} -k ${options.workDir} -c listen_addresses=127.0.0.1`, 'start']);
+  const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
+  // -W: pg_ctl's own wait gives up after 60 s and cannot tell a shutdown at the target from a failure;
+  // the loop below watches the postmaster, the recovery state and the log until the end.
+  const [command, args] = asOwner(options.owner, pgCtl, ['-D', options.targetDir, '-l', logFile, '-W', '-o', `-p ${options.port} -k ${options.workDir} -c listen_addresses=127.0.0.1`, 'start']);
   try {
-    await run(command, args, { timeout: 60_000 });
+    await run(command, args, { timeout: 60_000, signal: options.signal });
   } catch (error) {
-    throw new LifeboatError('postgresTool', `PostgreSQL did not start on the restored directory: ${logTail(logFile)}`, { hint: `the server log is ${logFile}`, cause: error });
+    throw new LifeboatError('postgresTool', `PostgreSQL did not start on the restored directory: ${logTail(logFile, logOffset)}`, { hint: `the server log is ${logFile}`, cause: error });
   }
   const deadline = Date.now() + options.timeoutMs;
   let lsn: string | undefined;
   let lastCommitTime: string | undefined;
+  let seenRunning = false;
+  const reached = (state: ReachedPoint['state']): ReachedPoint => ({ ...(lsn ? { lsn } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state, replayMs: Date.now() - started });
   while (Date.now() < deadline) {
     options.signal.throwIfAborted();
-    if (!postmasterRunning(options.targetDir)) {
-      if (options.action === 'shutdown' && /database system is shut down/.test(logTail(logFile))) {
-        return { ...(lsn ? { lsn } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state: 'shut down', replayMs: Date.now() - started };
+    const status = postmasterStatus(options.targetDir);
+    if (status === undefined) {
+      const log = readLog(logFile, logOffset);
+      // Not yet started (no pid file so far) looks like stopped: wait, unless the log says it is over.
+      if (!seenRunning && Date.now() - started < STARTUP_GRACE_MS && !/database system is shut down|FATAL|PANIC/.test(log)) {
+        await sleep(100);
+        continue;
       }
-      throw new LifeboatError('postgresTool', `recovery stopped with an error:\n${logTail(logFile)}`, {
-        hint: `nothing was promoted; fix the cause (the log is ${logFile}) and start the server again to resume recovery`,
+      // The postmaster logs this when recovery_target_action = shutdown (or pause without hot_standby) stopped
+      // it at the target; any other exit (a FATAL in the startup process, e.g. a WAL fetch that failed hard)
+      // is a failure.
+      if (/shutdown at recovery target/.test(log)) return reached('shut down');
+      throw new LifeboatError('postgresTool', `recovery stopped with an error; nothing was promoted:\n${logTail(logFile, logOffset)}`, {
+        hint: `fix the cause (the server log is ${logFile}) and start the server again (pg_ctl -D ${options.targetDir} start) to resume recovery`,
       });
     }
-    const row = await query(options, `select pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''), coalesce(pg_last_xact_replay_timestamp()::text, ''), case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else 'not paused' end`);
+    seenRunning = true;
+    // Connect only once it accepts connections (`ready`: read-only during recovery with hot_standby, or
+    // promoted; `standby` accepts none): earlier attempts fail and each leaves a FATAL line in the server log.
+    if (status !== 'ready') {
+      await sleep(250);
+      continue;
+    }
+    const row = await query(options, `select pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''), coalesce(pg_last_xact_replay_timestamp()::text, ''), pg_is_in_recovery() and pg_is_wal_replay_paused()`);
     if (row) {
-      const [inRecovery, replayLsn, commitTime, pause] = row.split('|');
+      const [inRecovery, replayLsn, commitTime, paused] = row.split('|');
       if (replayLsn) lsn = replayLsn;
       if (commitTime) lastCommitTime = commitTime;
-      if (inRecovery === 'f') return { ...(lsn ? { lsn } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state: 'promoted', replayMs: Date.now() - started };
-      if (pause === 'paused' && options.action === 'pause') return { ...(lsn ? { lsn } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state: 'paused', replayMs: Date.now() - started };
+      if (inRecovery === 'f') return reached('promoted');
+      if (paused === 't' && options.action === 'pause') return reached('paused');
+    } else if (await inProduction(options)) {
+      // Out of recovery, though we cannot log in (e.g. no role named like the OS user): pg_control says so.
+      return reached('promoted');
     }
     await sleep(250);
   }

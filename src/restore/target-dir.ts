@@ -1,9 +1,10 @@
 // The restore's target data directory: who will own it, whether it may be written (empty, no running postmaster,
 // enough space), and preparing it (created 0700, owned by the PostgreSQL OS user, emptied only with --force).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LifeboatError } from '../errors/index.js';
+import { runningPostmaster } from './running-postmaster.js';
 
 export interface OsOwner {
   uid: number;
@@ -52,18 +53,6 @@ export function resolveOwner(path: string): OsOwner {
   }
 }
 
-/** A live postmaster in `path`, from its pid file. */
-function runningPostmaster(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(path, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
 export function inspectTargetDir(path: string): TargetDirState {
   const absolute = resolve(path);
   const exists = existsSync(absolute);
@@ -105,6 +94,8 @@ export function prepareTargetDir(state: TargetDirState, force: boolean): void {
   if (state.exists && force) {
     for (const entry of readdirSync(state.path)) rmSync(join(state.path, entry), { recursive: true, force: true });
   }
+  // Parents with the default mode (the owner must traverse them), the data directory itself 0700.
+  mkdirSync(dirname(state.path), { recursive: true });
   mkdirSync(state.path, { recursive: true, mode: 0o700 });
   chmodSync(state.path, 0o700);
   chownSync(state.path, state.owner.uid, state.owner.gid);

@@ -37,6 +37,8 @@ export interface RestoreRequest extends RestoreTargetOptions {
   timeline?: 'latest' | number;
   /** Overrides the folder under baseDir. */
   targetDir?: string;
+  /** Port for start; default a free one. */
+  port?: number;
   onProgress?: (phase: 'base' | 'wal', doneBytes: number, totalBytes: number) => void;
 }
 
@@ -58,10 +60,13 @@ export interface PgbenchBalances {
 
 export interface RestoreRunner {
   restore(request: RestoreRequest): Promise<RestoredCluster>;
-  query<R extends PostgresRow = PostgresRow>(restored: RestoredCluster, sql: string): Promise<R[]>;
+  /** Runs `sql` as the source's superuser on a restored server (any server on 127.0.0.1:port). */
+  query<R extends PostgresRow = PostgresRow>(restored: { port: number }, sql: string): Promise<R[]>;
   /** pgbench_history ids present, ascending. */
   historyIds(restored: RestoredCluster): Promise<number[]>;
   balances(restored: RestoredCluster): Promise<PgbenchBalances>;
+  /** Stops the server in `targetDir` (started elsewhere, e.g. by the CLI) in stopAll() and on exit. */
+  track(targetDir: string): void;
   /** Immediate shutdown of a restored server (no-op when it is not running). */
   stop(restored: RestoredCluster | string): Promise<void>;
   stopAll(): Promise<void>;
@@ -82,6 +87,9 @@ export function isPostmasterRunning(dataDir: string): boolean {
   return pid !== undefined && isProcessAlive(pid);
 }
 
+/** pgbench_history ids, ascending (as text: bigint; ordered by the column, not by its text). */
+export const HISTORY_IDS_SQL = 'select id::text as id from pgbench_history order by pgbench_history.id';
+
 export function balancesSql(): string {
   return `select (select sum(abalance) from pgbench_accounts)::text as accounts, (select sum(bbalance) from pgbench_branches)::text as branches,
     (select sum(tbalance) from pgbench_tellers)::text as tellers, (select coalesce(sum(delta), 0) from pgbench_history)::text as history`;
@@ -89,6 +97,18 @@ export function balancesSql(): string {
 
 export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunner {
   const started = new Map<string, () => void>();
+
+  /** Last-chance cleanup: a failed test must not leave a restored postmaster behind. */
+  const track = (targetDir: string): void => {
+    if (started.has(targetDir)) return;
+    started.set(
+      targetDir,
+      registerExitCleanup(() => {
+        const pid = readPostmasterPid(targetDir);
+        if (pid !== undefined) killProcessTreeSync(pid);
+      }),
+    );
+  };
 
   const stop = async (restored: RestoredCluster | string): Promise<void> => {
     const targetDir = typeof restored === 'string' ? restored : restored.targetDir;
@@ -99,24 +119,15 @@ export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunne
     await runAsPostgres(join(options.bindir, 'pg_ctl'), ['-D', targetDir, '-m', 'immediate', '-w', '-t', '30', 'stop']).catch(() => waitForProcessesGone(killProcessTreeSync(pid)));
   };
 
-  const query = <R extends PostgresRow = PostgresRow>(restored: RestoredCluster, sql: string): Promise<R[]> =>
+  const query = <R extends PostgresRow = PostgresRow>(restored: { port: number }, sql: string): Promise<R[]> =>
     queryPostgres<R>({ host: '127.0.0.1', port: restored.port, database: 'postgres', ...options.superuser }, sql);
 
   return {
     async restore(request) {
       const targetDir = request.targetDir ?? join(options.baseDir, request.name);
-      const port = await freePort();
+      const port = request.port ?? (await freePort());
       const { target, action } = parseRestoreTarget(request);
-      if (request.start) {
-        // Last-chance cleanup: a failed test must not leave a restored postmaster behind.
-        started.set(
-          targetDir,
-          registerExitCleanup(() => {
-            const pid = readPostmasterPid(targetDir);
-            if (pid !== undefined) killProcessTreeSync(pid);
-          }),
-        );
-      }
+      if (request.start) track(targetDir);
       const result = await runRestore({
         config: options.config,
         cluster: options.config.clusters[0]!.name,
@@ -135,9 +146,10 @@ export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunne
       });
       return { result, targetDir, port, logFile: join(result.workDir, 'postgres.log') };
     },
+    track,
     query,
     async historyIds(restored) {
-      const rows = await query<{ id: string }>(restored, 'select id::text from pgbench_history order by id');
+      const rows = await query<{ id: string }>(restored, HISTORY_IDS_SQL);
       return rows.map((row) => Number(row.id));
     },
     async balances(restored) {

@@ -11,6 +11,7 @@ import type { FullBackupManifest } from '../../src/repository/backup-manifest.js
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
 import { createLifeboatFixture, pgbench, type FixtureOptions, type LifeboatFixture } from './lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
+import { runProcess } from './run-process.js';
 import { waitFor } from './wait-for.js';
 import { startInProcessArchiver, type InProcessArchiver } from './wal-archiver-runner.js';
 
@@ -28,6 +29,11 @@ export interface RestoreSource {
   /** Resolves once the archiver reports WAL up to `lsn` (default: the current position) durably stored. */
   waitArchived(lsn?: string, timeoutMs?: number): Promise<void>;
   stopArchiver(): Promise<void>;
+  /**
+   * Lets the postgres OS user read the repository, as restore_command must: the fs driver writes objects 0600
+   * for the user lifeboat runs as (root here; in production lifeboat runs as the PostgreSQL OS user).
+   */
+  grantRepositoryRead(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,14 +67,22 @@ export async function readSourceCommits(pg: PostgresServer): Promise<SourceCommi
   return rows.map((row) => ({ id: Number(row.id), micros: BigInt(row.micros), iso: formatMicros(BigInt(row.micros)) }));
 }
 
+/** The fixture's fs repository folder. */
+export function repositoryPath(fixture: LifeboatFixture): string {
+  const { repository } = fixture.config;
+  if (repository.driver !== 'fs') throw new Error('restore tests use the fixture\'s fs repository');
+  return repository.path;
+}
+
 export async function startRestoreSource(options: RestoreSourceOptions = {}): Promise<RestoreSource> {
   const pg = await startPostgres();
   const fixture = createLifeboatFixture(pg, options.fixture);
-  // The restored server (and its restore_command) run as the postgres OS user: it must reach the fixture's
-  // folders, as a real repository folder is readable by the PostgreSQL OS user. The key file stays 0600.
-  chmodSync(fixture.dir, 0o711);
   const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
   const repository = await openRepository(fixture.config, 'write');
+  // The restored server and its restore_command run as the postgres OS user: it must reach the fixture's
+  // folders and read the repository, as an operator grants it on a real host. The key file stays 0600.
+  chmodSync(fixture.dir, 0o711);
+  chmodSync(repositoryPath(fixture), 0o755);
   const cluster = fixture.config.clusters[0]!;
   await pgbench(pg, ['-i', '-s', String(options.scale ?? 1), '-q']);
   await pg.query('alter table pgbench_history add column id bigserial primary key');
@@ -98,6 +112,9 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
       source.archiver = undefined;
       await archiver?.stop();
     },
+    async grantRepositoryRead() {
+      await runProcess('chmod', ['-R', 'go+rX', repositoryPath(fixture)]);
+    },
     async stop() {
       await source.stopArchiver().catch(() => undefined);
       repository.close();
@@ -105,5 +122,8 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
       fixture.cleanup();
     },
   };
+  // The archiver's start-up frees its slot by terminating whichever backend holds it, and a backup creating
+  // the same slot holds it for a moment: let the archiver settle before anything else touches the slots.
+  await waitFor('the WAL archiver to stream', () => source.archiver?.latest()?.receiverRunning === true, { timeoutMs: 60_000 });
   return source;
 }

@@ -77,9 +77,17 @@ function formatPlan(result: RestoreResult): string {
         `  next:       this server is a new primary on a new timeline. To protect it, point the cluster's postgres settings at it,`,
         `              run \`lifeboat wal archive\` and take \`lifeboat backup full\`: the chain continues under the same cluster name.`,
       );
+    } else {
+      lines.push(
+        `  next:       recovery continues when you resume it (pg_wal_replay_resume()) or start the server again, fetching WAL with`,
+        `              the fetch config in ${result.workDir}; delete that folder once the server is promoted (it holds a copy of the key).`,
+      );
     }
   } else if (!result.dryRun) {
-    lines.push(`  next:       start it with pg_ctl -D ${result.targetDir.path} start (as ${result.targetDir.owner.name}); recovery fetches WAL via lifeboat wal fetch`);
+    lines.push(
+      `  next:       start it with pg_ctl -D ${result.targetDir.path} -l ${result.workDir}/postgres.log start (as ${result.targetDir.owner.name}); recovery fetches WAL`,
+      `              via lifeboat wal fetch with the fetch config in ${result.workDir}; delete that folder once promoted (it holds a copy of the key).`,
+    );
   }
   return lines.join('\n');
 }
