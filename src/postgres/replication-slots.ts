@@ -65,10 +65,17 @@ export async function advanceSlot(client: pg.Client, name: string, lsn: Lsn): Pr
   return rows[0]?.end_lsn ? parseLsn(rows[0].end_lsn) : undefined;
 }
 
-/** End the walsender holding a slot (an orphaned pg_receivewal, possibly on another machine). */
+/**
+ * End the walsender holding a slot (an orphaned pg_receivewal, possibly on another machine). Only walsenders are
+ * ended: a regular backend holds a slot for a moment while creating it (e.g. a full backup's ensurePhysicalSlot),
+ * and killing that would fail someone else's work.
+ */
 export async function terminateSlotHolder(client: pg.Client, slot: SlotState): Promise<boolean> {
   if (!slot.activePid) return false;
-  const { rows } = await client.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [slot.activePid]);
+  const { rows } = await client.query<{ ok: boolean }>(
+    `select pg_terminate_backend(pid) as ok from pg_stat_activity where pid = $1 and backend_type = 'walsender'`,
+    [slot.activePid],
+  );
   return rows[0]?.ok === true;
 }
 
