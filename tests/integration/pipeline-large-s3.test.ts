@@ -1,7 +1,7 @@
 // The foundation's S3 acceptance, with real processes: 1 GiB through compress + encrypt (KMS data key) + S3
 // multipart (moto) and back with equal SHA-256 and bounded memory; and an upload killed with SIGKILL leaves no
 // listed object, only a multipart upload that the next run's cleanup aborts.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -9,6 +9,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStorage } from '../../src/storage/index.js';
 import { MOTO_CREDENTIALS } from '../harness/moto.js';
+import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
 const CHILD = join(process.cwd(), 'tests', 'harness', 's3-pipeline-child.mjs');
 const moto = inject('motoPrimary');
@@ -17,8 +18,9 @@ const s3 = new S3Client({ region: moto.region, endpoint: moto.endpoint, forcePat
 let childEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  // The child runs the built code, as production does.
-  execFileSync('npm', ['run', '-s', 'build'], { stdio: 'ignore' });
+  // The child runs the built code, as production does. Never rebuild unconditionally: other test files run
+  // dist/ at the same time, and rewriting it under them breaks them.
+  ensureCliBuilt();
   await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: moto.region as 'eu-central-1' } }));
   const key = await new KMSClient({ region: moto.region, endpoint: moto.endpoint, credentials: MOTO_CREDENTIALS }).send(new CreateKeyCommand({}));
   childEnv = { ...process.env, LB_CHILD: JSON.stringify({ endpoint: moto.endpoint, region: moto.region, bucket, keyArn: key.KeyMetadata!.Arn, credentials: MOTO_CREDENTIALS }) };
