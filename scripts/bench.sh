@@ -31,4 +31,7 @@ rm -rf dist-bench
 node node_modules/typescript/bin/tsc -p tsconfig.bench.json
 # The harness finds moto relative to its own file, which now sits one folder deeper, in dist-bench/.
 ln -sfn ../.venv-moto dist-bench/.venv-moto
+# A restore's restore_command is bin/lifeboat.js next to the code that wrote it; it runs the built dist/.
+npm run -s build
+ln -sfn ../bin dist-bench/bin
 exec node dist-bench/bench/run-bench.js "$@"
