@@ -1,6 +1,6 @@
 // What every case receives from the runner: the size profile (full or quick), where to keep cached inputs and
 // scratch files, and a progress logger (stderr, so stdout holds only the report).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,8 @@ export interface BenchContext {
 export function createBenchContext(options: { quick: boolean; freshData: boolean; outDir: string }): BenchContext & { cleanup(): void } {
   const startedMs = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
+  // PostgreSQL tools run as the postgres OS user (the harness runs them so when we are root) and must reach it.
+  chmodSync(workDir, 0o755);
   return {
     quick: options.quick,
     freshData: options.freshData,
