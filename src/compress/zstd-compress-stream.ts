@@ -19,6 +19,26 @@ export interface ZstdCompressStreamOptions {
 
 const DEFAULT_BLOCK_SIZE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Input blocks shared by every compress stream in the process. Shared memory, reused: a block once posted to a
+ * worker stays referenced by that worker's heap until the worker collects garbage (rarely: measured, 16 MiB per WAL
+ * segment piled up in the archiver until the pool went idle), and fresh buffers would also count as new external
+ * memory and make V8 run full GCs. A bounded free list keeps memory flat across any number of streams.
+ */
+const freeBlocks = new Map<number, SharedArrayBuffer[]>();
+/** Free blocks kept per size: enough for the in-flight blocks of a few concurrent streams. */
+const MAX_FREE_BLOCKS_PER_SIZE = 16;
+
+function takeBlock(sizeBytes: number): SharedArrayBuffer {
+  return freeBlocks.get(sizeBytes)?.pop() ?? new SharedArrayBuffer(sizeBytes);
+}
+
+function returnBlock(block: SharedArrayBuffer): void {
+  const list = freeBlocks.get(block.byteLength) ?? [];
+  if (list.length < MAX_FREE_BLOCKS_PER_SIZE) list.push(block);
+  freeBlocks.set(block.byteLength, list);
+}
+
 export class ZstdCompressStream extends Duplex {
   private readonly lease: ZstdPoolLease;
   private readonly level: number;
@@ -28,11 +48,6 @@ export class ZstdCompressStream extends Duplex {
   /** The block being filled, or undefined when the last one was submitted. */
   private block: Uint8Array<SharedArrayBuffer> | undefined;
   private blockFill = 0;
-  /**
-   * Blocks the workers are done with. Shared memory, reused: fresh or transferred 4 MiB buffers would count as new
-   * external memory each time and make V8 run a full GC every few blocks.
-   */
-  private readonly spareBlocks: SharedArrayBuffer[] = [];
   private submitted = 0;
   private emitted = 0;
   private readonly finished = new Map<number, Buffer>();
@@ -83,7 +98,7 @@ export class ZstdCompressStream extends Duplex {
         this.pendingWrite = { chunk: chunk.subarray(offset), callback };
         return;
       }
-      this.block ??= new Uint8Array(this.spareBlocks.pop() ?? new SharedArrayBuffer(this.blockSizeBytes));
+      this.block ??= new Uint8Array(takeBlock(this.blockSizeBytes));
       const take = Math.min(chunk.length - offset, this.blockSizeBytes - this.blockFill);
       this.block.set(chunk.subarray(offset, offset + take), this.blockFill);
       this.blockFill += take;
@@ -94,15 +109,16 @@ export class ZstdCompressStream extends Duplex {
   }
 
   private submitBlock(): void {
-    const input = this.block?.buffer ?? new SharedArrayBuffer(this.blockSizeBytes);
+    const input = this.block?.buffer ?? takeBlock(this.blockSizeBytes);
     const length = this.blockFill;
     const seq = this.submitted++;
     this.block = undefined;
     this.blockFill = 0;
     this.lease.pool.compress(this, input, length, this.level).then(
       (reply) => {
+        // The worker is done with the block whatever happened to this stream: it goes back for reuse.
+        returnBlock(input);
         if (this.destroyed) return;
-        this.spareBlocks.push(input);
         this.finished.set(seq, Buffer.from(reply.output, 0, reply.outputLength));
         this.emitInOrder();
       },
