@@ -11,6 +11,7 @@ import { createDecryptionSession, type KeyProvider } from '../../src/crypto/inde
 import { readObject } from '../../src/pipeline/index.js';
 import { isWalSegmentName, lsnFromBigInt, segmentStartLsn, type Lsn, type TimelineId, type WalSegmentName } from '../../src/postgres/index.js';
 import { segmentsBetween } from '../../src/repository/find-wal-gaps.js';
+import type { PostgresServer } from './postgres.js';
 import { parseWalKey, walRootPrefix, type Storage } from '../../src/storage/index.js';
 import type { LifeboatFixture } from './lifeboat-fixture.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
@@ -189,4 +190,16 @@ export function findGaps(segments: readonly WalSegmentName[], timeline: Timeline
   const end = lsnFromBigInt(segmentStartLsn(last, segmentSizeBytes) + BigInt(segmentSizeBytes));
   const present = new Set(segments);
   return segmentsBetween(timeline, segmentStartLsn(first, segmentSizeBytes), end, segmentSizeBytes).filter((segment) => !present.has(segment));
+}
+
+/** Commits `rows` rows into the archiver tests' `filler` table (created by each test file). */
+export async function insertFillerRows(pg: PostgresServer, rows = 50): Promise<void> {
+  await pg.query('insert into filler (payload) select repeat(md5(g::text), 4) from generate_series(1, $1) g', [rows]);
+}
+
+/** Commits a few filler rows, then switches WAL; returns the segment the switch completed. */
+export async function writeAndSwitch(pg: PostgresServer, rows = 50): Promise<WalSegmentName> {
+  await insertFillerRows(pg, rows);
+  const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
+  return row!.name as WalSegmentName;
 }

@@ -25,6 +25,8 @@ import {
   startInProcessArchiver,
   type InProcessArchiver,
   type StoredWal,
+  insertFillerRows,
+  writeAndSwitch as switchWal,
 } from '../harness/wal-archiver-runner.js';
 import type { Storage } from '../../src/storage/index.js';
 
@@ -59,16 +61,8 @@ function start(storage: Storage = repository.storage): InProcessArchiver {
   return startInProcessArchiver({ fixture, storage, keys: repository.keys, log: captured.log });
 }
 
-async function insertRows(rows = 50): Promise<void> {
-  await pg.query('insert into filler (payload) select repeat(md5(g::text), 4) from generate_series(1, $1) g', [rows]);
-}
-
-/** Commits a few rows, then switches WAL; returns the segment the switch completed. */
-async function writeAndSwitch(): Promise<WalSegmentName> {
-  await insertRows();
-  const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
-  return row!.name as WalSegmentName;
-}
+const insertRows = (rows?: number): Promise<void> => insertFillerRows(pg, rows);
+const writeAndSwitch = (): Promise<WalSegmentName> => switchWal(pg);
 
 async function stored(): Promise<StoredWal> {
   return readStoredWal(repository.storage, 'main');

@@ -12,7 +12,7 @@ import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { postgresOsUser } from '../harness/run-as-postgres.js';
 import { waitFor } from '../harness/wait-for.js';
-import { findGaps, listSpool, readStoredWal, startInProcessArchiver, type StoredWal } from '../harness/wal-archiver-runner.js';
+import { findGaps, listSpool, readStoredWal, startInProcessArchiver, writeAndSwitch as switchWal, type StoredWal } from '../harness/wal-archiver-runner.js';
 
 const captured = createCapturedLog();
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -38,11 +38,7 @@ afterAll(async () => {
   fixture?.cleanup();
 });
 
-async function writeAndSwitch(): Promise<WalSegmentName> {
-  await pg.query('insert into filler (payload) select repeat(md5(g::text), 4) from generate_series(1, 50) g');
-  const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
-  return row!.name as WalSegmentName;
-}
+const writeAndSwitch = (): Promise<WalSegmentName> => switchWal(pg);
 
 async function waitUntilStored(segment: WalSegmentName, timeline: number): Promise<StoredWal> {
   return waitFor(`segment ${segment} in the repository`, async () => {

@@ -33,6 +33,7 @@ import {
   startInProcessArchiver,
   type InProcessArchiver,
   type StoredWal,
+  writeAndSwitch as switchWal,
 } from '../harness/wal-archiver-runner.js';
 import type { Storage } from '../../src/storage/index.js';
 
@@ -78,11 +79,7 @@ async function guardRestartLsn(): Promise<Lsn | undefined> {
 }
 
 /** Commits a few rows, then switches WAL; returns the segment the switch completed. */
-async function writeAndSwitch(rows = 50): Promise<WalSegmentName> {
-  await pg.query('insert into filler (payload) select repeat(md5(g::text), 4) from generate_series(1, $1) g', [rows]);
-  const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
-  return row!.name as WalSegmentName;
-}
+const writeAndSwitch = (rows?: number): Promise<WalSegmentName> => switchWal(pg, rows);
 
 async function stored(): Promise<StoredWal> {
   return readStoredWal(repository.storage, 'main');
