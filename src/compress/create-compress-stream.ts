@@ -3,7 +3,7 @@
 import { addAbortSignal, PassThrough, type Duplex } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { resolveCompressionLevel, type CompressionOptions } from './compression-options.js';
-import { ZstdCompressStream } from './zstd-compress-stream.js';
+import { ZstdCompressStream, type ContentDigest } from './zstd-compress-stream.js';
 
 /** Options for {@link createCompressStream}. */
 export interface CreateCompressStreamOptions extends CompressionOptions {
@@ -30,4 +30,23 @@ export function createCompressStream(options: CreateCompressStreamOptions): Dupl
         : new PassThrough();
   if (options.signal !== undefined) addAbortSignal(options.signal, stream);
   return stream;
+}
+
+/** A compress stream that also hashes what it compresses; see {@link createHashingCompressStream}. */
+export interface HashingCompressStream {
+  stream: Duplex;
+  /** The content's SHA-256 and size, once the stream has ended. */
+  contentDigest(): ContentDigest;
+}
+
+/**
+ * For zstd: a compress stream that also computes the SHA-256 of the content on the worker pool, from the blocks it
+ * compresses (no second pass over the content on the event loop). Undefined for algorithms that cannot: hash the
+ * content before compressing it instead.
+ */
+export function createHashingCompressStream(options: CreateCompressStreamOptions): HashingCompressStream | undefined {
+  if (options.algorithm !== 'zstd') return undefined;
+  const stream = new ZstdCompressStream({ level: resolveCompressionLevel(options), description: options.description, hashContent: true });
+  if (options.signal !== undefined) addAbortSignal(options.signal, stream);
+  return { stream, contentDigest: () => stream.contentDigest() };
 }

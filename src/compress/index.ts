@@ -8,6 +8,12 @@ export {
   type CompressionAlgorithm,
   type CompressionOptions,
 } from './compression-options.js';
-export { createCompressStream, type CreateCompressStreamOptions } from './create-compress-stream.js';
+export {
+  createCompressStream,
+  createHashingCompressStream,
+  type CreateCompressStreamOptions,
+  type HashingCompressStream,
+} from './create-compress-stream.js';
+export type { ContentDigest } from './zstd-compress-stream.js';
 export { createDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
 export { configureZstdPool, shutdownZstdPool, zstdThreadCount, type ZstdPoolOptions } from './zstd-worker-pool.js';

@@ -15,6 +15,17 @@ export interface ZstdCompressStreamOptions {
   maxBlocksInFlight?: number;
   /** What is being compressed, for error messages. */
   description?: string;
+  /**
+   * Also compute the SHA-256 of the content, on a hash thread of the pool, from the same shared blocks: the event
+   * loop neither hashes nor copies the content a second time. Read it with `contentDigest()` once the stream ended.
+   */
+  hashContent?: boolean;
+}
+
+/** The content's SHA-256 and size, as computed by a hashing compress stream. */
+export interface ContentDigest {
+  sha256: string;
+  sizeBytes: number;
 }
 
 const DEFAULT_BLOCK_SIZE_BYTES = 4 * 1024 * 1024;
@@ -52,6 +63,14 @@ export class ZstdCompressStream extends Duplex {
   private emitted = 0;
   private readonly finished = new Map<number, Buffer>();
   private readableWantsMore = true;
+  /** Blocks handed to workers and not yet back in the free list (compression and, when hashing, the hash). */
+  private blocksOut = 0;
+  /** The hash session, when hashing; its blocks are sent in input order. */
+  private readonly hashSession: number | undefined;
+  private hashesPending = 0;
+  private contentBytes = 0;
+  private digest: ContentDigest | undefined;
+  private digestRequested = false;
   /** A write waiting for a free block slot: the rest of its chunk and its callback. */
   private pendingWrite: { chunk: Uint8Array; callback: (error?: Error | null) => void } | undefined;
   private finalCallback: ((error?: Error | null) => void) | undefined;
@@ -65,6 +84,15 @@ export class ZstdCompressStream extends Duplex {
     this.blockSizeBytes = blockSizeBytes;
     this.maxBlocksInFlight = Math.max(2, options.maxBlocksInFlight ?? 2 * this.lease.pool.maxWorkers);
     this.description = options.description ?? 'data';
+    if (options.hashContent === true) this.hashSession = this.lease.pool.openHashSession();
+  }
+
+  /** The content's SHA-256 and size; only for a stream made with `hashContent`, once it has ended. */
+  contentDigest(): ContentDigest {
+    if (this.digest === undefined) {
+      throw new Error(this.hashSession === undefined ? 'this compress stream was made without hashContent' : 'the content digest is not known before the stream ends');
+    }
+    return this.digest;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -85,6 +113,7 @@ export class ZstdCompressStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.lease.pool.cancel(this);
+    if (this.hashSession !== undefined && this.digest === undefined) this.lease.pool.releaseSession(this.hashSession);
     this.lease.release();
     this.finished.clear();
     callback(error);
@@ -94,7 +123,7 @@ export class ZstdCompressStream extends Duplex {
   private consume(chunk: Uint8Array, callback: (error?: Error | null) => void): void {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.submitted - this.emitted >= this.maxBlocksInFlight) {
+      if (!this.hasRoom()) {
         this.pendingWrite = { chunk: chunk.subarray(offset), callback };
         return;
       }
@@ -108,23 +137,51 @@ export class ZstdCompressStream extends Duplex {
     callback();
   }
 
+  /** Room for another block: few enough frames unemitted, and few enough blocks still held by workers. */
+  private hasRoom(): boolean {
+    return this.submitted - this.emitted < this.maxBlocksInFlight && this.blocksOut < this.maxBlocksInFlight;
+  }
+
+  /** One use of `block` by a worker ended; the last one returns it to the free list and may let a parked write go on. */
+  private blockDone(block: SharedArrayBuffer, uses: { left: number }): void {
+    if (--uses.left > 0) return;
+    returnBlock(block);
+    this.blocksOut--;
+    if (!this.destroyed) this.emitInOrder();
+  }
+
   private submitBlock(): void {
     const input = this.block?.buffer ?? takeBlock(this.blockSizeBytes);
     const length = this.blockFill;
     const seq = this.submitted++;
     this.block = undefined;
     this.blockFill = 0;
+    this.contentBytes += length;
+    this.blocksOut++;
+    // The block goes back for reuse once every worker given it is done, whatever happened to this stream.
+    const uses = { left: this.hashSession === undefined ? 1 : 2 };
+    if (this.hashSession !== undefined) {
+      this.hashesPending++;
+      this.lease.pool.hash(this, this.hashSession, input, length).then(
+        () => {
+          this.hashesPending--;
+          this.blockDone(input, uses);
+        },
+        (error: unknown) => {
+          this.hashesPending--;
+          this.blockDone(input, uses);
+          if (!this.destroyed) this.destroy(this.wrapError(error));
+        },
+      );
+    }
     this.lease.pool.compress(this, input, length, this.level).then(
       (reply) => {
-        // The worker is done with the block whatever happened to this stream: it goes back for reuse.
-        returnBlock(input);
-        if (this.destroyed) return;
-        this.finished.set(seq, Buffer.from(reply.output, 0, reply.outputLength));
-        this.emitInOrder();
+        if (!this.destroyed && reply.output !== undefined) this.finished.set(seq, Buffer.from(reply.output, 0, reply.outputLength));
+        this.blockDone(input, uses);
       },
       (error: unknown) => {
-        if (this.destroyed) return;
-        this.destroy(this.wrapError(error));
+        this.blockDone(input, uses);
+        if (!this.destroyed) this.destroy(this.wrapError(error));
       },
     );
   }
@@ -139,7 +196,7 @@ export class ZstdCompressStream extends Duplex {
       this.readableWantsMore = this.push(frame);
     }
     const parked = this.pendingWrite;
-    if (parked !== undefined && this.submitted - this.emitted < this.maxBlocksInFlight) {
+    if (parked !== undefined && this.hasRoom()) {
       this.pendingWrite = undefined;
       this.consume(parked.chunk, parked.callback);
     }
@@ -149,6 +206,22 @@ export class ZstdCompressStream extends Duplex {
   private maybeFinish(): void {
     const callback = this.finalCallback;
     if (callback === undefined || this.emitted < this.submitted) return;
+    const session = this.hashSession;
+    if (session !== undefined && this.digest === undefined) {
+      // Every block hashed; the digest request queues behind them on the hash thread anyway.
+      if (this.hashesPending > 0 || this.digestRequested) return;
+      this.digestRequested = true;
+      this.lease.pool.digest(this, session).then(
+        (sha256) => {
+          this.digest = { sha256, sizeBytes: this.contentBytes };
+          if (!this.destroyed) this.maybeFinish();
+        },
+        (error: unknown) => {
+          if (!this.destroyed) this.destroy(this.wrapError(error));
+        },
+      );
+      return;
+    }
     this.finalCallback = undefined;
     this.push(null);
     callback();

@@ -79,6 +79,14 @@ export class ZstdDecompressStream extends Duplex {
    */
   private pump(): void {
     if (this.requestsInFlight >= MAX_REQUESTS_IN_FLIGHT || this.destroyed || !this.readableWantsMore) return;
+    // New input only once the worker has handed over everything it decoded: otherwise compressed input piles up in
+    // the worker while its output waits for the reader (25x-compressible data: one batch holds 25 MiB of output).
+    // Pending writes wait meanwhile, which is the backpressure on the decryption stage.
+    if (this.moreOutput) {
+      // Two output requests may overlap too: the second one returns empty if the first drained the decoder.
+      this.request(undefined, 0);
+      return;
+    }
     if (this.pendingBytes > 0 && (this.pendingBytes >= this.inputBatchBytes || this.finalCallback !== undefined)) {
       const batch = Buffer.allocUnsafeSlow(this.pendingBytes);
       let offset = 0;
@@ -91,9 +99,7 @@ export class ZstdDecompressStream extends Duplex {
       callback?.();
       return;
     }
-    if (this.requestsInFlight > 0) return;
-    if (this.moreOutput) this.request(undefined, 0);
-    else if (this.finalCallback !== undefined && this.pendingBytes === 0) this.finish(this.finalCallback);
+    if (this.requestsInFlight === 0 && this.finalCallback !== undefined && this.pendingBytes === 0) this.finish(this.finalCallback);
   }
 
   private request(input: ArrayBuffer | undefined, length: number): void {
@@ -104,7 +110,7 @@ export class ZstdDecompressStream extends Duplex {
         this.requestsInFlight--;
         this.moreOutput = reply.drained !== true;
         this.inFrame = reply.inFrame === true;
-        if (reply.outputLength > 0) this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
+        if (reply.output !== undefined && reply.outputLength > 0) this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
         this.pump();
       },
       (error: unknown) => {

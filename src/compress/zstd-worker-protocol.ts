@@ -24,21 +24,39 @@ export interface DecompressRequest {
   maxOutputBytes: number;
 }
 
-/** Forget decoder `session`. Not answered. */
+/** Add `input[0, length)` (shared, reused after the reply) to the SHA-256 of hash session `session`. */
+export interface HashRequest {
+  type: 'hash';
+  id: number;
+  session: number;
+  input: SharedArrayBuffer;
+  length: number;
+}
+
+/** Finish hash session `session`: the reply carries `digest`; the session is gone afterwards. */
+export interface DigestRequest {
+  type: 'digest';
+  id: number;
+  session: number;
+}
+
+/** Forget decoder or hash `session`. Not answered. */
 export interface ReleaseRequest {
   type: 'release';
   id: number;
   session: number;
 }
 
-export type WorkerRequest = CompressRequest | DecompressRequest | ReleaseRequest;
+export type WorkerRequest = CompressRequest | DecompressRequest | HashRequest | DigestRequest | ReleaseRequest;
 
-/** A successful answer: `output[0, outputLength)` is the result. */
+/** A successful answer: `output[0, outputLength)` is the result (hash and digest replies carry no output). */
 export interface DoneReply {
   type: 'done';
   id: number;
-  output: ArrayBuffer;
+  output?: ArrayBuffer;
   outputLength: number;
+  /** Digest only: the SHA-256 in lowercase hex. */
+  digest?: string;
   /** Decompress only: all fed input consumed and flushed. */
   drained?: boolean;
   /** Decompress only: the last frame is still open. */

@@ -10,12 +10,17 @@
  *   streaming decoder still holds and replies with up to `maxOutputBytes` of output. `drained` says all input so far
  *   is consumed and flushed; when false, a later `decompress` (with or without input) gets the rest. `inFrame` says
  *   the last frame is still open (the stream would be truncated if it ended here).
- * - `release { session }`: forget a decompression session. No reply.
+ * - `hash { session, input, length }`: feed `input[0, length)` (a shared block, as for compress) to the SHA-256 of
+ *   session `session`; replies `done` without output once the block may be reused. Blocks of one session are sent
+ *   in order to one worker, which handles its messages in order, so the digest is that of the whole stream.
+ * - `digest { session }`: replies `done` with `digest` (lowercase hex) and forgets the session.
+ * - `release { session }`: forget a decompression or hash session. No reply.
  * Failures reply `failed { message }`; the worker itself survives them.
  */
 export const ZSTD_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
 const zstd = require(workerData.bindingPath);
 const EMPTY = Buffer.alloc(0);
 
@@ -75,14 +80,33 @@ function decompress(msg) {
   );
 }
 
+function hash(msg) {
+  let session = sessions.get(msg.session);
+  if (session === undefined) {
+    session = { sha256: createHash('sha256') };
+    sessions.set(msg.session, session);
+  }
+  session.sha256.update(new Uint8Array(msg.input, 0, msg.length));
+  parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0 });
+}
+
+function digest(msg) {
+  const session = sessions.get(msg.session);
+  sessions.delete(msg.session);
+  const sha256 = session === undefined ? createHash('sha256') : session.sha256;
+  parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0, digest: sha256.digest('hex') });
+}
+
 parentPort.on('message', (msg) => {
   try {
     if (msg.type === 'compress') compress(msg);
+    else if (msg.type === 'hash') hash(msg);
+    else if (msg.type === 'digest') digest(msg);
     else if (msg.type === 'decompress') decompress(msg);
     else if (msg.type === 'release') sessions.delete(msg.session);
     else throw new Error('unknown zstd worker message ' + String(msg.type));
   } catch (error) {
-    if (msg.type === 'decompress') sessions.delete(msg.session);
+    if (msg.type === 'decompress' || msg.type === 'hash' || msg.type === 'digest') sessions.delete(msg.session);
     parentPort.postMessage({ type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) });
   }
 });

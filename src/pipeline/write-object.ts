@@ -3,7 +3,13 @@
 // described, or the call fails and storage holds nothing new (put is atomic and is aborted on any failure).
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createCompressStream, resolveCompressionLevel, type CompressionOptions } from '../compress/index.js';
+import {
+  createCompressStream,
+  createHashingCompressStream,
+  resolveCompressionLevel,
+  type CompressionOptions,
+  type ContentDigest,
+} from '../compress/index.js';
 import type { EncryptionSession } from '../crypto/index.js';
 import { isLifeboatError, LifeboatError } from '../errors/index.js';
 import type { Storage } from '../storage/storage.js';
@@ -60,15 +66,15 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
   if (signal?.aborted === true) stop();
   else signal?.addEventListener('abort', stop, { once: true });
 
-  const plaintext = new DigestStream();
+  // zstd hashes the content on the worker pool from the blocks it compresses; other algorithms get a hashing stage.
+  const hashing = createHashingCompressStream({ algorithm, level, description: key });
+  const plaintext = hashing === undefined ? new DigestStream() : undefined;
+  const compress = hashing?.stream ?? createCompressStream({ algorithm, level, description: key });
+  const contentDigest = (): ContentDigest => hashing?.contentDigest() ?? { sha256: plaintext?.sha256 ?? '', sizeBytes: plaintext?.sizeBytes ?? 0 };
   const stored = new DigestStream();
   const encrypting = session.createEncryptStream({ object: key, objectContext: formatCompressionContext(algorithm), signal: controller.signal });
   const stages = pipeline(
-    source,
-    plaintext,
-    createCompressStream({ algorithm, level, description: key }),
-    encrypting.stream,
-    stored,
+    plaintext === undefined ? [source, compress, encrypting.stream, stored] : [source, plaintext, compress, encrypting.stream, stored],
     { signal: controller.signal },
   );
   const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
@@ -101,11 +107,12 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
     });
   }
   const header = await encrypting.header;
+  const content = contentDigest();
   return {
     key,
-    plaintextSizeBytes: plaintext.sizeBytes,
+    plaintextSizeBytes: content.sizeBytes,
     storedSizeBytes: stored.sizeBytes,
-    plaintextSha256: plaintext.sha256,
+    plaintextSha256: content.sha256,
     storedSha256: stored.sha256,
     compression: { algorithm, level },
     encryption: { provider: session.provider, keyId: header.keyId },
