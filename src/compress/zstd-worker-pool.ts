@@ -1,8 +1,7 @@
 // A small pool of worker threads running zstd (and the SHA-256 of what is compressed), shared by every compression
 // stream in the process: native zstd calls and hashing are synchronous, so they must never run on the event loop,
-// and one shared pool bounds the CPU that concurrent backups take. Codec threads compress and decompress; hash
-// threads keep per-stream SHA-256 state. Workers hold the event loop open only while they have work; the pool
-// closes when its last lease ends.
+// and one shared pool bounds the CPU that concurrent backups take. Workers hold the event loop open only while they
+// have work; the pool closes when its last lease ends.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -38,11 +37,7 @@ interface Task {
 
 interface PoolWorker {
   thread: Worker;
-  /** `codec` threads compress and decompress; `hash` threads only hash (see openHashSession). */
-  role: 'codec' | 'hash';
   inFlight: Map<number, Task>;
-  /** Hash sessions placed on this thread and not yet finished. */
-  hashSessions: number;
   closing: boolean;
   lastError?: Error;
 }
@@ -58,7 +53,6 @@ export class ZstdWorkerPool {
   /** Streams currently holding a lease (see acquireZstdPool). */
   leases = 0;
   private readonly workers = new Set<PoolWorker>();
-  private readonly hashWorkers = new Set<PoolWorker>();
   private readonly queue: Task[] = [];
   private readonly sessions = new Map<number, PoolWorker | 'lost'>();
   private nextId = 1;
@@ -70,7 +64,7 @@ export class ZstdWorkerPool {
 
   /** Live worker threads (for tests and metrics). */
   get threadCount(): number {
-    return this.workers.size + this.hashWorkers.size;
+    return this.workers.size;
   }
 
   /** Compress one block on any worker; the caller must not touch `input` until the promise settles. */
@@ -108,20 +102,12 @@ export class ZstdWorkerPool {
   }
 
   /**
-   * A new SHA-256 session. Hash sessions live on threads of their own, not on the compression threads: a stream's
-   * blocks are hashed in order on one thread while the codec threads compress them in parallel, so hashing is off
-   * the event loop and never waits behind a compression job.
+   * A new SHA-256 session: its blocks are hashed in order on one worker, next to the compression jobs of every
+   * worker. Not a thread of its own: each thread costs about 10 MB, and on few cores it would only compete with the
+   * compressing threads; the dispatcher already sends compression to whichever worker is not busy hashing.
    */
   openHashSession(): number {
-    const session = this.nextId++;
-    const worker = this.workerForHashSession();
-    if (worker === undefined) {
-      this.sessions.set(session, 'lost');
-    } else {
-      worker.hashSessions++;
-      this.sessions.set(session, worker);
-    }
-    return session;
+    return this.openSession();
   }
 
   /** Add `input[0, length)` to the session's SHA-256; the caller must not touch `input` until the promise settles. */
@@ -132,7 +118,7 @@ export class ZstdWorkerPool {
   /** The session's SHA-256 in lowercase hex; ends the session. */
   async digest(owner: object, session: number): Promise<string> {
     const reply = await this.sendToSession(owner, session, { type: 'digest', id: this.nextId++, session });
-    this.forgetSession(session);
+    this.sessions.delete(session);
     if (reply.digest === undefined) throw new ZstdWorkerError('failed', 'the hash worker replied without a digest');
     return reply.digest;
   }
@@ -140,16 +126,10 @@ export class ZstdWorkerPool {
   /** Free the session's decoder or hash state in its worker. */
   releaseSession(session: number): void {
     const worker = this.sessions.get(session);
-    this.forgetSession(session);
+    this.sessions.delete(session);
     if (worker !== undefined && worker !== 'lost' && !worker.closing) {
       worker.thread.postMessage({ type: 'release', id: this.nextId++, session } satisfies WorkerRequest);
     }
-  }
-
-  private forgetSession(session: number): void {
-    const worker = this.sessions.get(session);
-    this.sessions.delete(session);
-    if (worker !== undefined && worker !== 'lost' && worker.role === 'hash') worker.hashSessions--;
   }
 
   private sendToSession(owner: object, session: number, request: WorkerRequest): Promise<DoneReply> {
@@ -177,7 +157,7 @@ export class ZstdWorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new ZstdWorkerError('cancelled', 'the zstd worker pool was shut down'));
-    await Promise.all([...this.workers, ...this.hashWorkers].map((worker) => this.stopWorker(worker)));
+    await Promise.all([...this.workers].map((worker) => this.stopWorker(worker)));
   }
 
   private dispatch(): void {
@@ -194,7 +174,7 @@ export class ZstdWorkerPool {
     if (this.closed) return undefined;
     const best = this.leastBusyWorker();
     if (best !== undefined && best.inFlight.size === 0) return best;
-    if (this.workers.size < this.maxWorkers) return this.spawn('codec');
+    if (this.workers.size < this.maxWorkers) return this.spawn();
     return best !== undefined && best.inFlight.size < TASKS_PER_WORKER ? best : undefined;
   }
 
@@ -202,18 +182,7 @@ export class ZstdWorkerPool {
   private workerForSession(): PoolWorker | undefined {
     if (this.closed) return undefined;
     const best = this.leastBusyWorker();
-    if ((best === undefined || best.inFlight.size > 0) && this.workers.size < this.maxWorkers) return this.spawn('codec');
-    return best;
-  }
-
-  /** For a new hash session: a hash thread without sessions, else a new one while under the limit, else the least loaded. */
-  private workerForHashSession(): PoolWorker | undefined {
-    if (this.closed) return undefined;
-    let best: PoolWorker | undefined;
-    for (const worker of this.hashWorkers) {
-      if (!worker.closing && (best === undefined || worker.hashSessions < best.hashSessions)) best = worker;
-    }
-    if ((best === undefined || best.hashSessions > 0) && this.hashWorkers.size < this.maxWorkers) return this.spawn('hash');
+    if ((best === undefined || best.inFlight.size > 0) && this.workers.size < this.maxWorkers) return this.spawn();
     return best;
   }
 
@@ -232,16 +201,16 @@ export class ZstdWorkerPool {
     worker.thread.postMessage(task.request, task.transfer);
   }
 
-  private spawn(role: PoolWorker['role']): PoolWorker {
-    const thread = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath }, name: `lifeboat-${role === 'codec' ? 'zstd' : 'sha256'}` });
-    const worker: PoolWorker = { thread, role, inFlight: new Map(), hashSessions: 0, closing: false };
+  private spawn(): PoolWorker {
+    const thread = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath }, name: 'lifeboat-zstd' });
+    const worker: PoolWorker = { thread, inFlight: new Map(), closing: false };
     thread.unref();
     thread.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
     thread.on('error', (error) => {
       worker.lastError = error;
     });
     thread.on('exit', (code) => this.onExit(worker, code));
-    (role === 'codec' ? this.workers : this.hashWorkers).add(worker);
+    this.workers.add(worker);
     return worker;
   }
 
@@ -257,7 +226,6 @@ export class ZstdWorkerPool {
 
   private onExit(worker: PoolWorker, code: number): void {
     this.workers.delete(worker);
-    this.hashWorkers.delete(worker);
     const reason = worker.closing
       ? new ZstdWorkerError('cancelled', 'the zstd worker pool was shut down')
       : new ZstdWorkerError('crashed', `zstd worker thread stopped unexpectedly (exit code ${code}${worker.lastError ? `: ${worker.lastError.message}` : ''})`);
@@ -275,7 +243,7 @@ export class ZstdWorkerPool {
 
   /** Test hook: kill every thread as if it had crashed, failing whatever it was doing. */
   async crashForTests(): Promise<void> {
-    await Promise.all([...this.workers, ...this.hashWorkers].map((worker) => worker.thread.terminate()));
+    await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
   }
 }
 

@@ -1,6 +1,6 @@
-// The zstd stream that also hashes its content on the pool's hash threads (what writeObject uses): the digest is
+// The zstd stream that also hashes its content on the worker pool (what writeObject uses): the digest is
 // exactly the SHA-256 of what was written, for any size and chunking, with many streams at once; memory stays
-// bounded while the reader stalls; a dead hash thread fails the stream instead of yielding a wrong digest.
+// bounded while the reader stalls; a dead worker thread fails the stream instead of yielding a wrong digest.
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable, Writable } from 'node:stream';
@@ -49,7 +49,7 @@ describe('zstd compress stream with content hashing', () => {
     });
   }
 
-  it('keeps every digest right with more streams than hash threads', async () => {
+  it('keeps every digest right with more streams than worker threads', async () => {
     const inputs = Array.from({ length: 7 }, (_, n) => Buffer.concat([randomBytes((n + 1) * MIB), Buffer.alloc(5 * MIB + n, n)]));
     const digests = await Promise.all(inputs.map(async (input, n) => {
       const hashing = hashingZstd();
