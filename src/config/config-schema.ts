@@ -93,7 +93,7 @@ export const s3RepositorySchema = z.strictObject({
   endpoint: z.url().optional().describe('Custom endpoint for S3-compatible stores. Default: AWS.'),
   forcePathStyle: z.boolean().default(false).describe('Path-style addressing (most S3-compatible stores need it).'),
   credentials: awsCredentialsSchema.optional(),
-  partSizeMiB: z.number().int().min(5).max(512).default(8).describe('Multipart part size in MiB; memory per upload is about 4x this (parts in flight).'),
+  partSizeMiB: z.number().int().min(5).max(512).default(5).describe('Multipart part size in MiB; memory per upload is about 5x this (4 parts in flight, 1 filling).'),
 });
 
 export const repositorySchema = z

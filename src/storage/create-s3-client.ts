@@ -45,7 +45,7 @@ export function createS3Client(options: S3ClientOptions): S3Client {
     maxAttempts: options.maxAttempts ?? DEFAULT_S3_MAX_ATTEMPTS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // No whole-request timeout: an 8 MiB part on a slow link may legitimately take minutes; an idle socket may not.
+    // No whole-request timeout: a multi-MiB part on a slow link may legitimately take minutes; an idle socket may not.
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 10_000,
       socketTimeout: options.idleTimeoutMs ?? 120_000,

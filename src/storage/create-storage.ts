@@ -25,7 +25,7 @@ export interface S3StorageConfig {
   forcePathStyle?: boolean | undefined;
   /** Static credentials, resolved. Default: the standard AWS credential chain. */
   credentials?: S3Credentials | undefined;
-  /** Multipart part size in bytes (5 MiB-5 GiB). Default 8 MiB; memory per upload is about 4x this. */
+  /** Multipart part size in bytes (5 MiB-5 GiB). Default 5 MiB; memory per upload is about 5x this. */
   partSizeBytes?: number | undefined;
   /** Parts uploaded at once per object. Default 4. */
   queueSize?: number | undefined;

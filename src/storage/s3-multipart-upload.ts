@@ -15,7 +15,7 @@ import { LifeboatError } from '../errors/index.js';
 import { wasWrittenByEarlierAttempt } from './s3-lost-response.js';
 import type { BodyPart } from './split-into-parts.js';
 
-/** S3's limit on parts per upload; with 8 MiB parts an object can reach 78 GiB (lifeboat objects are at most one base backup part). */
+/** S3's limit on parts per upload; with 5 MiB parts an object can reach 48.8 GiB (lifeboat objects are at most one base backup part). */
 export const MAX_PARTS = 10_000;
 
 /** How long the clean-up AbortMultipartUpload may take; it runs after the caller's own signal has fired. */
@@ -90,7 +90,7 @@ export async function uploadMultipart(request: MultipartUploadRequest): Promise<
   const failures: unknown[] = [];
   let sizeBytes = 0;
 
-  const startPart = (partNumber: number, data: Buffer): void => {
+  const startPart = (partNumber: number, data: Buffer, release: () => void): void => {
     const digest = md5(data);
     partDigests[partNumber - 1] = digest;
     const command = new UploadPartCommand({
@@ -112,7 +112,10 @@ export async function uploadMultipart(request: MultipartUploadRequest): Promise<
         failures.push(request.describeError(error, `upload part ${partNumber} of`));
         stopParts.abort();
       })
-      .finally(() => inFlight.delete(task));
+      .finally(() => {
+        inFlight.delete(task);
+        release();
+      });
     inFlight.add(task);
   };
 
@@ -133,7 +136,7 @@ export async function uploadMultipart(request: MultipartUploadRequest): Promise<
       }
       const isLast = part.isLast;
       sizeBytes += part.data.length;
-      startPart(partNumber, part.data);
+      startPart(partNumber, part.data, part.release);
       part = undefined;
       if (isLast) break;
     }

@@ -30,13 +30,14 @@ export interface S3StorageOptions {
   /** Static credentials. Default: the standard AWS credential chain. */
   credentials?: S3Credentials | undefined;
   /**
-   * Multipart part size in bytes, 5 MiB to 5 GiB. Default 8 MiB. Bodies up to this size take one PutObject;
-   * the largest object is 10 000 parts (156 GiB at the default).
+   * Multipart part size in bytes, 5 MiB to 5 GiB. Default 5 MiB (S3's minimum, as @aws-sdk/lib-storage): bodies
+   * up to this size take one PutObject; the largest object is 10 000 parts (48.8 GiB at the default, far above
+   * Lifeboat's largest objects, base backup parts of a few hundred MiB).
    */
   partSizeBytes?: number | undefined;
   /**
    * Parts of one upload in flight at once. Default 4. Memory per streamed put is at most
-   * `partSizeBytes * queueSize` (64 MiB at the defaults) plus one stream chunk.
+   * `partSizeBytes * (queueSize + 1)` (25 MiB at the defaults): the parts in flight and the one being filled.
    */
   queueSize?: number | undefined;
   /** Attempts per request, first included (throttling, 5xx, network errors are retried). Default 5. */
@@ -45,9 +46,9 @@ export interface S3StorageOptions {
   listPageSize?: number | undefined;
 }
 
-/** Default multipart part size, in bytes (8 MiB). */
-export const DEFAULT_PART_SIZE_BYTES = 8 * MIB;
-/** Default parts in flight per upload; with the default part size, 64 MiB of memory per streamed put. */
+/** Default multipart part size, in bytes (5 MiB). */
+export const DEFAULT_PART_SIZE_BYTES = 5 * MIB;
+/** Default parts in flight per upload; with the default part size, 25 MiB of memory per streamed put. */
 export const DEFAULT_QUEUE_SIZE = 4;
 /** DeleteObjects takes at most 1000 keys per request. */
 const DELETE_BATCH_SIZE = 1000;
@@ -77,7 +78,7 @@ function integerOption(name: string, value: number | undefined, fallback: number
 /** The first part of a body; an empty body is one empty, last part. */
 async function readFirstPart(parts: AsyncIterator<BodyPart>): Promise<BodyPart> {
   const first = await parts.next();
-  return first.done === true ? { data: Buffer.alloc(0), isLast: true } : first.value;
+  return first.done === true ? { data: Buffer.alloc(0), isLast: true, release: () => undefined } : first.value;
 }
 
 /** `first`, then the rest of `parts`; lets go of `first` as soon as it is taken. */
@@ -149,7 +150,11 @@ export function createS3Storage(options: S3StorageOptions): Storage {
       let firstPart: BodyPart | undefined = await readFirstPart(parts);
       if (firstPart.isLast) {
         signal?.throwIfAborted();
-        await putSingle(key, firstPart.data, createOnly, signal);
+        try {
+          await putSingle(key, firstPart.data, createOnly, signal);
+        } finally {
+          firstPart.release();
+        }
         return { key, sizeBytes: firstPart.data.length };
       }
       const allParts = prependPart(firstPart, parts);

@@ -2,13 +2,18 @@
 // retry it (a half-sent stream cannot be replayed) and hash it; only the part being filled is held here,
 // and the stream is read only as fast as parts are taken, which is what bounds the upload's memory.
 import type { Readable } from 'node:stream';
+import { releasePartBuffer, takePartBuffer } from './part-buffer-pool.js';
 
 /** One part of a body: exactly `partSizeBytes` long, except the last, which may be shorter (or empty). */
 export interface BodyPart {
   data: Buffer;
   /** True for the final part; known without an extra round because the next chunk is peeked first. */
   isLast: boolean;
+  /** Call once `data` is no longer read (its request settled): its memory is reused for a later part. */
+  release(): void;
 }
+
+const keep = (): void => undefined;
 
 /** Parts up to this size are joined from their chunks at the end; larger ones are copied in as they fill. */
 const SMALL_PART_BYTES = 1024 * 1024;
@@ -18,7 +23,7 @@ function* sliceBuffer(body: Uint8Array, partSizeBytes: number): Generator<BodyPa
   let offset = 0;
   do {
     const end = Math.min(offset + partSizeBytes, whole.length);
-    yield { data: whole.subarray(offset, end), isLast: end === whole.length };
+    yield { data: whole.subarray(offset, end), isLast: end === whole.length, release: keep };
     offset = end;
   } while (offset < whole.length);
 }
@@ -53,7 +58,7 @@ async function* sliceStream(body: Readable, partSizeBytes: number): AsyncGenerat
         const piece = taken === chunk.length ? chunk : chunk.subarray(0, taken);
         if (taken < chunk.length) pending = chunk.subarray(taken);
         if (whole === undefined && filled + taken > smallPartBytes) {
-          whole = Buffer.allocUnsafe(partSizeBytes);
+          whole = takePartBuffer(partSizeBytes);
           Buffer.concat(pieces, filled).copy(whole);
           pieces = [];
         }
@@ -65,7 +70,14 @@ async function* sliceStream(body: Readable, partSizeBytes: number): AsyncGenerat
       const following = await nextChunk();
       pending = following;
       const data = whole === undefined ? Buffer.concat(pieces, filled) : whole.subarray(0, filled);
-      let part: BodyPart | undefined = { data, isLast: following === undefined };
+      const filledBuffer = whole;
+      let released = false;
+      const release = filledBuffer === undefined ? keep : (): void => {
+        if (released) return;
+        released = true;
+        releasePartBuffer(filledBuffer);
+      };
+      let part: BodyPart | undefined = { data, isLast: following === undefined, release };
       // Drop every reference we hold once the part is handed over: a suspended generator keeps its locals
       // alive, and a stale part here would be one more part in memory than the bound promises.
       pieces = [];
