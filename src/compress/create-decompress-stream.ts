@@ -4,6 +4,7 @@ import { addAbortSignal, PassThrough, type Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { CompressionAlgorithm } from './compression-options.js';
 import { ZLIB_CHUNK_BYTES } from './create-compress-stream.js';
+import type { ContentDigest } from './zstd-compress-stream.js';
 import { ZstdDecompressStream } from './zstd-decompress-stream.js';
 
 /** Options for {@link createDecompressStream}. */
@@ -26,6 +27,20 @@ export function createDecompressStream(options: CreateDecompressStreamOptions): 
       : options.algorithm === 'gzip'
         ? createGunzip({ chunkSize: ZLIB_CHUNK_BYTES })
         : new PassThrough();
+  if (options.signal !== undefined) addAbortSignal(options.signal, stream);
+  return stream;
+}
+
+/**
+ * For zstd: a decompress stream that also computes the SHA-256 of the content on the worker that decodes it and
+ * calls `verifyContent` with it before ending; an error returned fails the stream instead. Undefined for other
+ * algorithms: hash their output downstream instead.
+ */
+export function createVerifyingDecompressStream(
+  options: CreateDecompressStreamOptions & { verifyContent: (digest: ContentDigest) => Error | undefined },
+): Duplex | undefined {
+  if (options.algorithm !== 'zstd') return undefined;
+  const stream = new ZstdDecompressStream({ description: options.description, verifyContent: options.verifyContent });
   if (options.signal !== undefined) addAbortSignal(options.signal, stream);
   return stream;
 }

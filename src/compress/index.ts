@@ -15,5 +15,5 @@ export {
   type HashingCompressStream,
 } from './create-compress-stream.js';
 export type { ContentDigest } from './zstd-compress-stream.js';
-export { createDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
+export { createDecompressStream, createVerifyingDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
 export { configureZstdPool, shutdownZstdPool, zstdThreadCount, type ZstdPoolOptions } from './zstd-worker-pool.js';

@@ -9,7 +9,11 @@ import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-wor
 export interface ZstdCompressStreamOptions {
   /** zstd level, already validated. */
   level: number;
-  /** Input bytes per zstd frame. Default 4 MiB: large enough that ratio loss versus one frame is well under 1%. */
+  /**
+   * Input bytes per zstd frame. Default 2 MiB: the ratio is within 1% of 4 MiB frames on both benchmark data sets
+   * (25.6x vs 25.4x, 3.23x vs 3.25x) at the same speed, and every block in flight (and each worker's output
+   * buffer) costs half the memory.
+   */
   blockSizeBytes?: number;
   /** Blocks submitted but not yet emitted, at most. Default twice the pool's threads (one running, one queued each). */
   maxBlocksInFlight?: number;
@@ -28,7 +32,7 @@ export interface ContentDigest {
   sizeBytes: number;
 }
 
-const DEFAULT_BLOCK_SIZE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_BLOCK_SIZE_BYTES = 2 * 1024 * 1024;
 
 /**
  * Input blocks shared by every compress stream in the process. Shared memory, reused: a block once posted to a

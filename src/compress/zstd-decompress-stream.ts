@@ -3,6 +3,7 @@
 // input is sent in batches and each worker reply carries at most `maxOutputBytes`, fetched only when the reader wants it.
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
+import type { ContentDigest } from './zstd-compress-stream.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
 /** Options for {@link ZstdDecompressStream}. */
@@ -11,8 +12,13 @@ export interface ZstdDecompressStreamOptions {
   description?: string;
   /** Compressed bytes gathered before a round trip to the worker. Default 1 MiB. */
   inputBatchBytes?: number;
-  /** Decompressed bytes per worker reply, at most. Default 4 MiB. */
+  /** Decompressed bytes per worker reply, at most. Default 1 MiB. */
   maxOutputBytes?: number;
+  /**
+   * Compute the SHA-256 of the decompressed content on the worker that decodes it, and call this with it before
+   * the stream ends; an error it returns fails the stream instead of ending it (a checksum mismatch, say).
+   */
+  verifyContent?: (digest: ContentDigest) => Error | undefined;
 }
 
 /** Worker requests outstanding per stream: one being decoded, one waiting, so the worker never idles on a round trip. */
@@ -34,9 +40,13 @@ export class ZstdDecompressStream extends Duplex {
   private readableWantsMore = true;
   private writeCallback: ((error?: Error | null) => void) | undefined;
   private finalCallback: ((error?: Error | null) => void) | undefined;
+  private readonly verifyContent: ((digest: ContentDigest) => Error | undefined) | undefined;
+  private contentBytes = 0;
+  private sentFirstRequest = false;
+  private verifying = false;
 
   constructor(options: ZstdDecompressStreamOptions = {}) {
-    const maxOutputBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+    const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
     // Room for two replies: the worker decodes the next batch while the reader still consumes this one.
     super({ readableHighWaterMark: 2 * maxOutputBytes, writableHighWaterMark: 1024 * 1024 });
     this.lease = acquireZstdPool();
@@ -44,6 +54,7 @@ export class ZstdDecompressStream extends Duplex {
     this.description = options.description ?? 'data';
     this.inputBatchBytes = options.inputBatchBytes ?? 1024 * 1024;
     this.maxOutputBytes = maxOutputBytes;
+    this.verifyContent = options.verifyContent;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -104,13 +115,18 @@ export class ZstdDecompressStream extends Duplex {
 
   private request(input: ArrayBuffer | undefined, length: number): void {
     this.requestsInFlight++;
-    this.lease.pool.decompress(this, this.session, input, length, this.maxOutputBytes).then(
+    const hash = this.verifyContent !== undefined && !this.sentFirstRequest;
+    this.sentFirstRequest = true;
+    this.lease.pool.decompress(this, this.session, input, length, this.maxOutputBytes, hash).then(
       (reply) => {
         if (this.destroyed) return;
         this.requestsInFlight--;
         this.moreOutput = reply.drained !== true;
         this.inFrame = reply.inFrame === true;
-        if (reply.output !== undefined && reply.outputLength > 0) this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
+        if (reply.output !== undefined && reply.outputLength > 0) {
+          this.contentBytes += reply.outputLength;
+          this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
+        }
         this.pump();
       },
       (error: unknown) => {
@@ -128,8 +144,27 @@ export class ZstdDecompressStream extends Duplex {
       }));
       return;
     }
-    this.push(null);
-    callback();
+    const verify = this.verifyContent;
+    if (verify === undefined || !this.sentFirstRequest) {
+      this.push(null);
+      callback();
+      return;
+    }
+    if (this.verifying) return;
+    this.verifying = true;
+    // The digest request queues behind every decode of this session on its worker.
+    this.lease.pool.digest(this, this.session).then(
+      (sha256) => {
+        const failure = verify({ sha256, sizeBytes: this.contentBytes });
+        if (failure !== undefined) {
+          callback(failure);
+          return;
+        }
+        this.push(null);
+        callback();
+      },
+      (error: unknown) => callback(this.wrapError(error)),
+    );
   }
 
   private wrapError(error: unknown): Error {

@@ -88,14 +88,14 @@ export class ZstdWorkerPool {
   }
 
   /** Feed the session's decoder (`input` is transferred) or, without input, collect more of its output. */
-  decompress(owner: object, session: number, input: ArrayBuffer | undefined, length: number, maxOutputBytes: number): Promise<DoneReply> {
+  decompress(owner: object, session: number, input: ArrayBuffer | undefined, length: number, maxOutputBytes: number, hash = false): Promise<DoneReply> {
     return new Promise((resolve, reject) => {
       const worker = this.sessions.get(session);
       if (worker === undefined || worker === 'lost' || worker.closing) {
         reject(new ZstdWorkerError('crashed', 'the zstd worker holding this decoder stopped'));
         return;
       }
-      const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, maxOutputBytes };
+      const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, maxOutputBytes, hash };
       // Sent at once, not queued: a session has one request in flight at most and must stay on its worker.
       this.send(worker, { request, transfer: input === undefined ? [] : [input], owner, resolve, reject });
     });

@@ -22,6 +22,8 @@ export interface DecompressRequest {
   input?: ArrayBuffer;
   length: number;
   maxOutputBytes: number;
+  /** On a session's first request: also keep the SHA-256 of the decoded output (see DigestRequest). */
+  hash?: boolean;
 }
 
 /** Add `input[0, length)` (shared, reused after the reply) to the SHA-256 of hash session `session`. */
@@ -33,7 +35,7 @@ export interface HashRequest {
   length: number;
 }
 
-/** Finish hash session `session`: the reply carries `digest`; the session is gone afterwards. */
+/** Finish hash (or hashing decoder) session `session`: the reply carries `digest`; the session is gone afterwards. */
 export interface DigestRequest {
   type: 'digest';
   id: number;

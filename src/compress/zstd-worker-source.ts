@@ -6,10 +6,11 @@
  * Worker protocol (all messages carry `id`; the reply echoes it):
  * - `compress { input, length, level }`: compress `input[0, length)` (a SharedArrayBuffer the caller reuses once
  *   this is answered) into one zstd frame; replies `done` with the frame in `output` (exact length, transferred).
- * - `decompress { session, input?, length, maxOutputBytes }`: appends `input` (when given) to what the session's
+ * - `decompress { session, input?, length, maxOutputBytes, hash? }`: appends `input` (when given) to what the session's
  *   streaming decoder still holds and replies with up to `maxOutputBytes` of output. `drained` says all input so far
  *   is consumed and flushed; when false, a later `decompress` (with or without input) gets the rest. `inFrame` says
- *   the last frame is still open (the stream would be truncated if it ended here).
+ *   the last frame is still open (the stream would be truncated if it ended here). With `hash` on the session's first
+ *   request, the session also keeps the SHA-256 of everything it decoded (read with `digest`).
  * - `hash { session, input, length }`: feed `input[0, length)` (a shared block, as for compress) to the SHA-256 of
  *   session `session`; replies `done` without output once the block may be reused. Blocks of one session are sent
  *   in order to one worker, which handles its messages in order, so the digest is that of the whole stream.
@@ -27,6 +28,7 @@ const EMPTY = Buffer.alloc(0);
 let cctx = null;
 let cctxLevel = NaN;
 let scratch = null;
+let decodeScratch = null;
 const sessions = new Map();
 
 function compress(msg) {
@@ -48,7 +50,7 @@ function compress(msg) {
 function decompress(msg) {
   let session = sessions.get(msg.session);
   if (session === undefined) {
-    session = { dctx: new zstd.DCtx(), src: EMPTY, inFrame: false };
+    session = { dctx: new zstd.DCtx(), src: EMPTY, inFrame: false, sha256: msg.hash === true ? createHash('sha256') : null };
     sessions.set(msg.session, session);
   }
   if (msg.input !== undefined) {
@@ -56,7 +58,10 @@ function decompress(msg) {
     const input = Buffer.from(msg.input, 0, msg.length);
     session.src = session.src.length === 0 ? input : Buffer.concat([session.src, input]);
   }
-  const out = Buffer.allocUnsafeSlow(msg.maxOutputBytes);
+  // Decode into a reused buffer, then hand over an exact-size copy: a fresh maxOutputBytes buffer per reply would
+  // be mostly empty on small replies, and freed by another thread into this thread's malloc arena.
+  if (decodeScratch === null || decodeScratch.length < msg.maxOutputBytes) decodeScratch = Buffer.allocUnsafeSlow(msg.maxOutputBytes);
+  const out = decodeScratch.subarray(0, msg.maxOutputBytes);
   let produced = 0;
   let drained = false;
   for (;;) {
@@ -74,9 +79,16 @@ function decompress(msg) {
     if (produced === out.length) break;
     if (wrote === 0 && consumed === 0) throw new Error('zstd decoder made no progress');
   }
+  if (produced === 0) {
+    parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0, drained, inFrame: session.inFrame });
+    return;
+  }
+  const output = Buffer.allocUnsafeSlow(produced);
+  out.copy(output, 0, 0, produced);
+  if (session.sha256 !== null) session.sha256.update(output);
   parentPort.postMessage(
-    { type: 'done', id: msg.id, output: out.buffer, outputLength: produced, drained, inFrame: session.inFrame },
-    [out.buffer],
+    { type: 'done', id: msg.id, output: output.buffer, outputLength: produced, drained, inFrame: session.inFrame },
+    [output.buffer],
   );
 }
 
@@ -93,7 +105,7 @@ function hash(msg) {
 function digest(msg) {
   const session = sessions.get(msg.session);
   sessions.delete(msg.session);
-  const sha256 = session === undefined ? createHash('sha256') : session.sha256;
+  const sha256 = session === undefined || session.sha256 === null ? createHash('sha256') : session.sha256;
   parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0, digest: sha256.digest('hex') });
 }
 

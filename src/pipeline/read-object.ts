@@ -3,7 +3,7 @@
 // stream fails at its end, instead of ending, when either checksum or size differs, naming the key and the check.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecompressStream } from '../compress/index.js';
+import { createDecompressStream, createVerifyingDecompressStream } from '../compress/index.js';
 import type { DecryptionSession, EncryptionScope } from '../crypto/index.js';
 import { isLifeboatError, LifeboatError } from '../errors/index.js';
 import type { Storage } from '../storage/storage.js';
@@ -114,13 +114,18 @@ async function* readChunks(options: ReadObjectOptions): AsyncGenerator<Buffer> {
     const upstream = pipeline(body, stored, decrypting.stream, { signal });
     upstream.catch(() => undefined);
     const header = await decrypting.header;
-    const decompress = createDecompressStream({ algorithm: parseCompressionContext(header.encryptionContext, key), description: `object ${key}`, signal });
+    const algorithm = parseCompressionContext(header.encryptionContext, key);
+    const description = `object ${key}`;
+    // zstd hashes the content on the worker that decodes it; other algorithms get a hashing stage after it.
+    const check = checkPlaintext(key, expected);
+    const verifying = createVerifyingDecompressStream({ algorithm, description, signal, verifyContent: ({ sha256, sizeBytes }) => check(sha256, sizeBytes) });
+    const decompress = verifying ?? createDecompressStream({ algorithm, description, signal });
     decompress.once('error', tag('decompress'));
-    const plaintext = new DigestStream(checkPlaintext(key, expected));
-    cleanup.push(decompress, plaintext);
-    const downstream = pipeline(decrypting.stream, decompress, plaintext, { signal });
+    const plaintext = verifying === undefined ? new DigestStream(check) : undefined;
+    cleanup.push(decompress, ...(plaintext === undefined ? [] : [plaintext]));
+    const downstream = pipeline(plaintext === undefined ? [decrypting.stream, decompress] : [decrypting.stream, decompress, plaintext], { signal });
     downstream.catch(() => undefined);
-    for await (const chunk of plaintext) yield chunk as Buffer;
+    for await (const chunk of plaintext ?? decompress) yield chunk as Buffer;
     await Promise.all([upstream, downstream]);
   } catch (error) {
     throw mapReadError(error, key, stages, storage.location);
