@@ -12,7 +12,7 @@ export interface ZstdDecompressStreamOptions {
   description?: string;
   /** Compressed bytes gathered before a round trip to the worker. Default 1 MiB. */
   inputBatchBytes?: number;
-  /** Decompressed bytes per worker reply, at most. Default 1 MiB. */
+  /** Decompressed bytes per worker reply, at most. Default 4 MiB (measured faster than 1-2 MiB, same peak RSS). */
   maxOutputBytes?: number;
   /**
    * Compute the SHA-256 of the decompressed content on the worker that decodes it, and call this with it before
@@ -46,7 +46,7 @@ export class ZstdDecompressStream extends Duplex {
   private verifying = false;
 
   constructor(options: ZstdDecompressStreamOptions = {}) {
-    const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
+    const maxOutputBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
     // Room for two replies: the worker decodes the next batch while the reader still consumes this one.
     super({ readableHighWaterMark: 2 * maxOutputBytes, writableHighWaterMark: 1024 * 1024 });
     this.lease = acquireZstdPool();
