@@ -1,6 +1,7 @@
 // Case 1, the object pipeline: writeObject (sha256 -> zstd/gzip -> encrypt -> sha256 -> storage) and readObject
 // over two 1 GiB files, to the fs driver and to S3 (moto, multipart, KMS), against the raw `zstd` and `gzip` CLIs
 // on the same files, interleaved run by run so that drift on the host hits both alike.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../bench-context.js';
 import { prepareDatasets, type Dataset } from '../data/prepare-datasets.js';
@@ -38,6 +39,8 @@ interface Where {
 interface DatasetResult {
   dataset: Dataset;
   contenders: Contender[];
+  /** CPU seconds of the pipeline's compression and hashing alone, one thread each (see cpu-floor-task.ts). */
+  floor: { zstdCpuSeconds: number; sha256CpuSeconds: number };
 }
 
 type Compression = { algorithm: 'zstd' | 'gzip'; level: number };
@@ -118,13 +121,15 @@ async function benchDataset(ctx: BenchContext, dataset: Dataset, moto: BenchMoto
     set.add(unzstdCli.label, unzstdCli.command, await timeCommand(unzstdCli.command));
     await addRoundTrip(fs, zstd3, run);
   }
+  log('CPU floor: zstd and SHA-256 on one thread each, in-process');
+  const floor = (await runInChild('cpu-floor', { file: dataset.file, level: 3, frameBytes: 2 * 1024 * 1024 })).result;
   for (let run = 1; run <= runs.s3; run++) await addRoundTrip(s3, zstd3, run);
   // gzip 6: one run each; single-threaded and slow, here for comparison only.
   log('gzip CLI');
   const gzipped = await timeCommand(gzipCli.command);
   set.add(gzipCli.label, gzipCli.command, gzipped, { storedBytes: gzipped.outputBytes! });
   await addRoundTrip(fs, gzip6, 1);
-  return { dataset, contenders: set.list() };
+  return { dataset, contenders: set.list(), floor };
 }
 
 function tableRows(result: DatasetResult): string[][] {
@@ -162,12 +167,24 @@ export async function runPipelineCase(ctx: BenchContext): Promise<CaseResult> {
 
   const baselines = [await describeChildBaseline('pipeline-write'), await describeChildBaseline('pipeline-read')];
   const notes: string[] = [];
-  for (const { dataset, contenders } of results) {
+  for (const { dataset, contenders, floor } of results) {
     const find = (prefix: string): Contender[] => contenders.filter((one) => one.label.startsWith(prefix));
     const [cli] = find('zstd -3');
     const [fsWrite] = find('writeObject -> fs (zstd');
     const ratio = throughputRatio(fsWrite!.summary, cli!.summary);
     notes.push(`${dataset.name}: writeObject -> fs at ${ratio.toFixed(2)}x the throughput of \`zstd -3 -T0\` alone (bar >= 1.0x): ${ratio >= 1 ? 'PASS' : 'FAIL'}`);
+    // The best any pipeline could do here: it must compress as much as the CLI and also hash every byte, so with
+    // every core busy its wall time is at least (compression CPU + SHA-256 CPU) / cores.
+    const cliWall = median(cli!.samples.map((one) => one.wallSeconds));
+    const cores = availableParallelism();
+    const floorWall = (floor.zstdCpuSeconds + floor.sha256CpuSeconds) / cores;
+    const pipelineCpu = median(fsWrite!.samples.map((one) => one.cpuSeconds));
+    notes.push(
+      `${dataset.name}: CPU floor of writeObject on ${cores} cores: zstd ${floor.zstdCpuSeconds.toFixed(2)} + SHA-256 ${floor.sha256CpuSeconds.toFixed(2)} CPU s ` +
+        `(one thread each, same libraries) = ${floorWall.toFixed(2)} s wall with every core busy, vs ${cliWall.toFixed(2)} s for \`zstd -3 -T0\` ` +
+        `(at most ${(cliWall / floorWall).toFixed(2)}x); writeObject used ${pipelineCpu.toFixed(1)} CPU s, so ${(pipelineCpu - floor.zstdCpuSeconds - floor.sha256CpuSeconds).toFixed(1)} CPU s ` +
+        `went to encryption, copies, messaging, GC, I/O, thread contention and module loading`,
+    );
     const s3Peak = Math.max(...[...find('writeObject -> S3'), ...find('readObject <- S3')].flatMap((one) => one.samples.map((sample) => sample.peakRssBytes)));
     notes.push(`${dataset.name}: S3 round trip peak RSS ${fmtMB(s3Peak)} MB (bar < 200 MB): ${s3Peak < 200e6 ? 'PASS' : 'FAIL'}`);
   }
@@ -179,7 +196,8 @@ export async function runPipelineCase(ctx: BenchContext): Promise<CaseResult> {
       'raw baselines on the same page-cached file: `zstd -3 -T0 -c FILE | wc -c`, `zstd -d -c FILE.zst > /dev/null`, `gzip -6 -c FILE | wc -c` (wc counts the output size)',
       'pipeline: each writeObject and each readObject runs in a fresh node child process (peak RSS = its ru_maxrss; CPU s = all its threads; module loading not timed)',
       ...baselines,
-      `S3: moto on 127.0.0.1, multipart (16 MiB parts, 4 in flight), data key from moto KMS; runs: zstd CLI and fs ${runs.full} (alternating), S3 ${runs.s3}, gzip 1`,
+      `S3: moto on 127.0.0.1, multipart (5 MiB parts, 4 in flight), data key from moto KMS; runs: zstd CLI and fs ${runs.full} (alternating), S3 ${runs.s3}, gzip 1`,
+      'CPU floor: one child compresses the file with zstd-napi (2 MiB frames, level 3) and hashes it with node:crypto, timing the CPU of each alone',
     ],
     tables: [
       {
@@ -189,6 +207,6 @@ export async function runPipelineCase(ctx: BenchContext): Promise<CaseResult> {
       },
     ],
     notes,
-    data: results.map(({ dataset, contenders }) => ({ dataset, contenders })),
+    data: results.map(({ dataset, contenders, floor }) => ({ dataset, contenders, floor })),
   };
 }

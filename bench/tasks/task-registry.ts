@@ -9,6 +9,7 @@ export const TASKS = {
   'wal-archive': async () => (await import('./wal-archive-task.js')).runWalArchiveTask,
   'wal-scan': async () => (await import('./wal-scan-task.js')).runWalScanTask,
   restore: async () => (await import('./restore-task.js')).runRestoreTask,
+  'cpu-floor': async () => (await import('./cpu-floor-task.js')).runCpuFloor,
 } as const;
 
 export type TaskName = keyof typeof TASKS;
