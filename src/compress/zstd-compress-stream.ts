@@ -20,7 +20,7 @@ export interface ZstdCompressStreamOptions {
   /** What is being compressed, for error messages. */
   description?: string;
   /**
-   * Also compute the SHA-256 of the content, on a hash thread of the pool, from the same shared blocks: the event
+   * Also compute the SHA-256 of the content, on a worker of the pool, from the same shared blocks: the event
    * loop neither hashes nor copies the content a second time. Read it with `contentDigest()` once the stream ended.
    */
   hashContent?: boolean;

@@ -43,7 +43,6 @@ export class ZstdDecompressStream extends Duplex {
   private readonly verifyContent: ((digest: ContentDigest) => Error | undefined) | undefined;
   private contentBytes = 0;
   private sentFirstRequest = false;
-  private verifying = false;
 
   constructor(options: ZstdDecompressStreamOptions = {}) {
     const maxOutputBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
@@ -145,13 +144,11 @@ export class ZstdDecompressStream extends Duplex {
       return;
     }
     const verify = this.verifyContent;
-    if (verify === undefined || !this.sentFirstRequest) {
+    if (verify === undefined) {
       this.push(null);
       callback();
       return;
     }
-    if (this.verifying) return;
-    this.verifying = true;
     // The digest request queues behind every decode of this session on its worker.
     this.lease.pool.digest(this, this.session).then(
       (sha256) => {

@@ -104,7 +104,7 @@ export class ZstdWorkerPool {
   /**
    * A new SHA-256 session: its blocks are hashed in order on one worker, next to the compression jobs of every
    * worker. Not a thread of its own: each thread costs about 10 MB, and on few cores it would only compete with the
-   * compressing threads; the dispatcher already sends compression to whichever worker is not busy hashing.
+   * compressing threads; the dispatcher counts hash jobs when it looks for the least busy worker.
    */
   openHashSession(): number {
     return this.openSession();
@@ -136,7 +136,7 @@ export class ZstdWorkerPool {
     return new Promise((resolve, reject) => {
       const worker = this.sessions.get(session);
       if (worker === undefined || worker === 'lost' || worker.closing) {
-        reject(new ZstdWorkerError('crashed', 'the worker holding this hash session stopped'));
+        reject(new ZstdWorkerError('crashed', 'the worker holding this session stopped'));
         return;
       }
       this.send(worker, { request, transfer: [], owner, resolve, reject });

@@ -1,12 +1,13 @@
 // Stores one object: content -> SHA-256 -> compress -> encrypt -> SHA-256 of stored bytes -> storage.put, all
 // streamed with bounded memory, and returns the record a manifest keeps. Either the whole object is stored and
 // described, or the call fails and storage holds nothing new (put is atomic and is aborted on any failure).
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   createCompressStream,
   createHashingCompressStream,
   resolveCompressionLevel,
+  type CompressionAlgorithm,
   type CompressionOptions,
   type ContentDigest,
 } from '../compress/index.js';
@@ -45,6 +46,20 @@ function rootCause(staged: PromiseSettledResult<unknown>, put: PromiseSettledRes
 }
 
 /**
+ * The stages that hash and compress the content, and its digest once they are done. zstd hashes on the worker pool
+ * from the blocks it compresses; other algorithms get a hashing stage in front.
+ */
+function contentStages(algorithm: CompressionAlgorithm, level: number, key: string): { stages: Duplex[]; contentDigest(): ContentDigest } {
+  const hashing = createHashingCompressStream({ algorithm, level, description: key });
+  if (hashing !== undefined) return { stages: [hashing.stream], contentDigest: hashing.contentDigest };
+  const plaintext = new DigestStream();
+  return {
+    stages: [plaintext, createCompressStream({ algorithm, level, description: key })],
+    contentDigest: () => ({ sha256: plaintext.sha256, sizeBytes: plaintext.sizeBytes }),
+  };
+}
+
+/**
  * Compress, encrypt and store `source` at `key`; resolves with the object's record once the object is durable.
  * Errors: the source's own errors unchanged; LifeboatError from the key provider, storage (`objectExists`,
  * `storageUnavailable`, ...) or `aborted` when `signal` fires.
@@ -66,15 +81,11 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
   if (signal?.aborted === true) stop();
   else signal?.addEventListener('abort', stop, { once: true });
 
-  // zstd hashes the content on the worker pool from the blocks it compresses; other algorithms get a hashing stage.
-  const hashing = createHashingCompressStream({ algorithm, level, description: key });
-  const plaintext = hashing === undefined ? new DigestStream() : undefined;
-  const compress = hashing?.stream ?? createCompressStream({ algorithm, level, description: key });
-  const contentDigest = (): ContentDigest => hashing?.contentDigest() ?? { sha256: plaintext?.sha256 ?? '', sizeBytes: plaintext?.sizeBytes ?? 0 };
+  const content = contentStages(algorithm, level, key);
   const stored = new DigestStream();
   const encrypting = session.createEncryptStream({ object: key, objectContext: formatCompressionContext(algorithm), signal: controller.signal });
   const stages = pipeline(
-    plaintext === undefined ? [source, compress, encrypting.stream, stored] : [source, plaintext, compress, encrypting.stream, stored],
+    [source, ...content.stages, encrypting.stream, stored],
     { signal: controller.signal },
   );
   const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
@@ -107,12 +118,12 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
     });
   }
   const header = await encrypting.header;
-  const content = contentDigest();
+  const digest = content.contentDigest();
   return {
     key,
-    plaintextSizeBytes: content.sizeBytes,
+    plaintextSizeBytes: digest.sizeBytes,
     storedSizeBytes: stored.sizeBytes,
-    plaintextSha256: content.sha256,
+    plaintextSha256: digest.sha256,
     storedSha256: stored.sha256,
     compression: { algorithm, level },
     encryption: { provider: session.provider, keyId: header.keyId },
