@@ -8,8 +8,23 @@ export interface ErrorReport {
   exitCode: number;
 }
 
+/**
+ * Not an error: a command's expected outcome that still needs a non-zero exit code (restore_command's "no such
+ * file"). Reported as one plain line, without "error" or a HINT, so that logs do not cry wolf.
+ */
+export class CommandNotice extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CommandNotice';
+  }
+}
+
 /** The stderr text and exit code for `error`. Unknown errors are reported as internal (exit 99). */
 export function formatErrorReport(error: unknown): ErrorReport {
+  if (error instanceof CommandNotice) return { text: redactSecrets(`lifeboat: ${error.message}`), exitCode: error.exitCode };
   if (error instanceof LifeboatError) {
     const lines = [`error[${error.code}]: ${error.message}`];
     if (error.hint) lines.push(`HINT: ${error.hint}`);

@@ -135,6 +135,8 @@ describe('wal fetch on an fs repository', () => {
       const run = runs[index]!;
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain(`${name} is not in the repository`);
+      // Expected in every recovery: one plain line in PostgreSQL's log, not an error report.
+      expect(run.stderr).not.toMatch(/error|HINT/);
       expect(run.served).toBeUndefined();
     }
   });

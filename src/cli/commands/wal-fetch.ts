@@ -8,6 +8,7 @@ import { loadRestoreFetchConfig } from '../../restore/restore-fetch-config.js';
 import { moveFile } from '../../restore/wal-fetch/atomic-file.js';
 import type { WalFetchConfig } from '../../restore/wal-fetch/wal-fetch-config.js';
 import type { CommandContext } from '../command-context.js';
+import { CommandNotice } from '../report-error.js';
 
 /** Same as run-wal-fetch's default; repeated here so `--help` and the fast path need not load it. */
 const DEFAULT_WAL_FETCH_RETRIES = 3;
@@ -84,9 +85,9 @@ export function registerWalFetch(parent: Command, context: () => CommandContext)
         throw failed(error);
       }
       if (result === 'not-found') {
-        throw new WalFetchExit(WAL_FETCH_EXIT_CODES.notFound, 'objectNotFound', `${name} is not in the repository`, {
-          hint: 'expected at the end of the archived WAL and for future timelines; PostgreSQL then ends recovery',
-        });
+        // PostgreSQL asks for files past the end of the archive (and for future timelines) in every recovery:
+        // expected, so one plain line for its log, not an error report.
+        throw new CommandNotice(`${name} is not in the repository (expected past the end of the archived WAL)`, WAL_FETCH_EXIT_CODES.notFound);
       }
     });
 }
