@@ -9,6 +9,7 @@ import { isLifeboatError, LifeboatError } from '../errors/index.js';
 import type { Storage } from '../storage/storage.js';
 import { parseCompressionContext } from './compression-context.js';
 import { DigestStream, type DigestCheck } from './digest-stream.js';
+import { allowSharedSignal } from './shared-signal.js';
 import type { ExpectedChecksums } from './stored-object.js';
 
 /** Options for {@link readObject}. */
@@ -98,6 +99,7 @@ export function readObject(options: ReadObjectOptions): Readable {
 
 async function* readChunks(options: ReadObjectOptions): AsyncGenerator<Buffer> {
   const { storage, key, session, expected = {}, expectedScope, signal } = options;
+  allowSharedSignal(signal);
   const stages = new WeakMap<object, Stage>();
   const tag = (stage: Stage) => (error: unknown) => {
     if (typeof error === 'object' && error !== null && !stages.has(error)) stages.set(error, stage);

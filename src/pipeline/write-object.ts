@@ -16,6 +16,7 @@ import { isLifeboatError, LifeboatError } from '../errors/index.js';
 import type { Storage } from '../storage/storage.js';
 import { formatCompressionContext } from './compression-context.js';
 import { DigestStream } from './digest-stream.js';
+import { allowSharedSignal } from './shared-signal.js';
 import type { StoredObject } from './stored-object.js';
 
 /** Options for {@link writeObject}. */
@@ -66,6 +67,7 @@ function contentStages(algorithm: CompressionAlgorithm, level: number, key: stri
  */
 export async function writeObject(options: WriteObjectOptions): Promise<StoredObject> {
   const { storage, key, source, session, createOnly = false, signal } = options;
+  allowSharedSignal(signal);
   const algorithm = options.compression.algorithm;
   let level: number;
   try {
