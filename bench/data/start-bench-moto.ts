@@ -2,7 +2,7 @@
 // repository would have. Objects live in moto's memory; the tasks delete them after reading.
 import { CreateBucketCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { createKmsClient } from '../../src/crypto/index.js';
+import { createKmsClient } from '../../src/crypto/aws-kms.js';
 import { createS3Client } from '../../src/storage/create-s3-client.js';
 import { MOTO_CREDENTIALS, startMoto } from '../../tests/harness/moto.js';
 import type { BenchKeys, BenchTarget } from '../tasks/open-bench-target.js';

@@ -1,6 +1,7 @@
 // Builds the storage driver and key provider a pipeline task writes through, from plain JSON parameters the
 // parent passes to the child process.
-import { createAwsKmsKeyProvider, createLocalKeyProvider, type KeyProvider } from '../../src/crypto/index.js';
+import { createAwsKmsKeyProvider } from '../../src/crypto/aws-kms.js';
+import { createLocalKeyProvider, type KeyProvider } from '../../src/crypto/index.js';
 import { createStorage, type Storage } from '../../src/storage/index.js';
 
 /** Where objects go: an fs repository folder, or a bucket prefix on an S3 endpoint (moto). */

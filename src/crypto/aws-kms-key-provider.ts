@@ -2,12 +2,8 @@
 // bound to the object's encryption context. Extra key ids (e.g. a multi-region replica key) get a copy of every
 // data key, so either key can open it. Every call carries the caller's AbortSignal and maps errors via map-kms-error.
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import {
-  KmsKeyringNode,
-  type EncryptedDataKey,
-  type NodeDecryptionMaterial,
-  type NodeEncryptionMaterial,
-} from '@aws-crypto/client-node';
+import { KmsKeyringNode } from '@aws-crypto/kms-keyring-node';
+import type { EncryptedDataKey, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/material-management-node';
 import { LifeboatError } from '../errors/index.js';
 import type { DataKeyRequest, KeyProvider } from './key-provider.js';
 import { createEsdkKmsClient, createKmsClient, kmsEndpointOf, type KmsConnectionOptions } from './kms-client.js';

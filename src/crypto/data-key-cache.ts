@@ -9,7 +9,7 @@ import {
   type EncryptedDataKey,
   type EncryptionContext,
   type NodeAlgorithmSuite,
-} from '@aws-crypto/client-node';
+} from '@aws-crypto/material-management-node';
 import { LifeboatError } from '../errors/index.js';
 import { canonicalContext } from './encryption-context.js';
 import type { DataKeyRequest, KeyProvider } from './key-provider.js';

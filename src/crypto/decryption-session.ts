@@ -3,7 +3,7 @@
 // Lifeboat's, checks each object's authenticated encryption context against what the caller expects, and maps
 // every failure to a LifeboatError naming the object.
 import type { Duplex } from 'node:stream';
-import type { NodeDecryptionMaterial, NodeMaterialsManager } from '@aws-crypto/client-node';
+import type { NodeDecryptionMaterial, NodeMaterialsManager } from '@aws-crypto/material-management-node';
 import { LifeboatError } from '../errors/index.js';
 import { destroyOnAbort, raceAbort } from './abort-signal.js';
 import { DecryptionKeyCache } from './data-key-cache.js';

@@ -2,7 +2,7 @@
 // is encrypted under ONE data key bound to the scope's encryption context, so a backup of thousands of files costs
 // one KMS GenerateDataKey. Each object is still its own ESDK message with its own derived key and nonce.
 import type { Duplex } from 'node:stream';
-import type { NodeEncryptionMaterial, NodeMaterialsManager } from '@aws-crypto/client-node';
+import type { NodeEncryptionMaterial, NodeMaterialsManager } from '@aws-crypto/material-management-node';
 import { LifeboatError } from '../errors/index.js';
 import { destroyOnAbort, raceAbort } from './abort-signal.js';
 import { EncryptionKeyCache } from './data-key-cache.js';

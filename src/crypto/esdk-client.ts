@@ -1,6 +1,10 @@
 // The AWS Encryption SDK configured the one way Lifeboat uses it: the unsigned key-committing suite, frames of
 // 1 MiB, commitment required on both sides, and a cap on data keys per message. Nothing else may build a client.
-import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from '@aws-crypto/client-node';
+// The encrypt and decrypt packages, not @aws-crypto/client-node: that one also loads every keyring, the KMS keyring's
+// AWS SDK clients (KMS, DynamoDB) among them, which the local key never needs (see aws-kms.ts for KMS).
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
+import { AlgorithmSuiteIdentifier, CommitmentPolicy } from '@aws-crypto/material-management-node';
 
 /**
  * AES-256-GCM with HKDF-SHA512 and key commitment, without ECDSA signatures: signatures would cost a P-384 sign
@@ -18,7 +22,5 @@ export const MAX_FRAME_LENGTH_BYTES = 4 * FRAME_LENGTH_BYTES;
 export const MAX_ENCRYPTED_DATA_KEYS = 10;
 
 /** The SDK client: encryptStream, and decryptUnsignedMessageStream, which refuses signed suites. */
-export const esdk = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS,
-});
+const clientOptions = { commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS };
+export const esdk = { ...buildEncrypt(clientOptions), ...buildDecrypt(clientOptions) };

@@ -17,8 +17,10 @@ export {
   LOCAL_KEY_NAMESPACE,
   type LocalKeyProviderOptions,
 } from './local-key-provider.js';
-export { createAwsKmsKeyProvider, type AwsKmsKeyProviderOptions } from './aws-kms-key-provider.js';
-export { createKmsClient, kmsEndpointOf, type KmsConnectionOptions, type KmsCredentials } from './kms-client.js';
+// KMS is loaded on demand: the index must not import the AWS SDK (see aws-kms.ts, the entry that does).
+export { loadAwsKmsKeyProvider } from './load-aws-kms-key-provider.js';
+export type { AwsKmsKeyProviderOptions } from './aws-kms-key-provider.js';
+export type { KmsConnectionOptions, KmsCredentials } from './kms-client.js';
 export type { KmsOperation } from './map-kms-error.js';
 export {
   createEncryptionSession,

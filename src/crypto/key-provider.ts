@@ -1,7 +1,7 @@
 // The KeyProvider contract: where data keys come from and how they are wrapped. `local` wraps with a 256-bit key
 // file (AES-GCM), `aws-kms` asks KMS. Sessions (encryption-session.ts, decryption-session.ts) sit above it, so a
 // provider only ever sees one data key request per session, never one per object.
-import type { EncryptedDataKey, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/client-node';
+import type { EncryptedDataKey, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/material-management-node';
 
 /** Which kind of key protects the data keys. */
 export type KeyProviderKind = 'local' | 'aws-kms';

@@ -7,7 +7,7 @@ import {
   GenerateDataKeyCommand,
   KMSClient,
 } from '@aws-sdk/client-kms';
-import type { KmsNodeClientSupplier } from '@aws-crypto/client-node';
+import type { KmsNodeClientSupplier } from '@aws-crypto/kms-keyring-node';
 import type { LifeboatError } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
 import { mapKmsError, type KmsOperation } from './map-kms-error.js';

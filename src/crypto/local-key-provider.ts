@@ -1,13 +1,8 @@
 // The `local` key provider: data keys are wrapped with AES-256-GCM under a key read from a private key file. The
 // wrapping key is named by its key id (derived from the key), so a wrong key file is reported as such instead of
 // as a corrupt object.
-import {
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  type EncryptedDataKey,
-  type NodeDecryptionMaterial,
-  type NodeEncryptionMaterial,
-} from '@aws-crypto/client-node';
+import type { EncryptedDataKey, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/material-management-node';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { LifeboatError } from '../errors/index.js';
 import type { KeyProvider } from './key-provider.js';
 import { formatLocalKeyId, loadLocalKeyFile, type LocalKeyFileOptions } from './local-key-file.js';

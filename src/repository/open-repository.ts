@@ -1,7 +1,7 @@
 // Opens the configured repository: the storage driver and the key provider. Writers may create the local key
 // on first use; readers never do (a new key could only produce "wrong key" errors on a restore).
 import type { RuntimeConfig, RuntimeEncryption } from '../config/index.js';
-import { createAwsKmsKeyProvider, createLocalKeyProvider, type KeyProvider } from '../crypto/index.js';
+import { createLocalKeyProvider, loadAwsKmsKeyProvider, type KeyProvider } from '../crypto/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 
 export interface Repository {
@@ -16,7 +16,7 @@ export async function openKeyProvider(encryption: RuntimeEncryption, mode: 'writ
     return createLocalKeyProvider({ path: encryption.keyFile, createIfMissing: mode === 'write' });
   }
   const credentials = encryption.credentials;
-  return createAwsKmsKeyProvider({
+  return loadAwsKmsKeyProvider({
     keyId: encryption.keyId,
     region: encryption.region,
     ...(encryption.endpoint ? { endpoint: encryption.endpoint } : {}),

@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createAwsKmsKeyProvider, createDecryptionSession, createEncryptionSession } from '../../dist/crypto/index.js';
+import { createAwsKmsKeyProvider } from '../../dist/crypto/aws-kms.js';
+import { createDecryptionSession, createEncryptionSession } from '../../dist/crypto/index.js';
 import { readObject, writeObject } from '../../dist/pipeline/index.js';
 import { createStorage } from '../../dist/storage/index.js';
 

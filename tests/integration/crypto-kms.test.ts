@@ -9,15 +9,8 @@ import { Readable } from 'node:stream';
 import { CreateAliasCommand, CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { shutdownZstdPool } from '../../src/compress/index.js';
-import {
-  createAwsKmsKeyProvider,
-  createDecryptionSession,
-  createEncryptionSession,
-  createKmsClient,
-  type AwsKmsKeyProviderOptions,
-  type KeyProvider,
-  type KmsOperation,
-} from '../../src/crypto/index.js';
+import { createAwsKmsKeyProvider, createKmsClient, type AwsKmsKeyProviderOptions } from '../../src/crypto/aws-kms.js';
+import { createDecryptionSession, createEncryptionSession, type KeyProvider, type KmsOperation } from '../../src/crypto/index.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors/index.js';
 import { readObject, writeObject, type StoredObject } from '../../src/pipeline/index.js';
 import { createFsStorage } from '../../src/storage/fs-storage.js';

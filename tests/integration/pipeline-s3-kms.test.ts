@@ -14,7 +14,8 @@ import {
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { shutdownZstdPool } from '../../src/compress/index.js';
-import { createAwsKmsKeyProvider, createDecryptionSession, createEncryptionSession, createKmsClient, type KeyProvider } from '../../src/crypto/index.js';
+import { createAwsKmsKeyProvider, createKmsClient } from '../../src/crypto/aws-kms.js';
+import { createDecryptionSession, createEncryptionSession, type KeyProvider } from '../../src/crypto/index.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 import { readObject, writeObject } from '../../src/pipeline/index.js';
 import { createS3Client } from '../../src/storage/create-s3-client.js';

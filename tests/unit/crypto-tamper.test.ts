@@ -4,14 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  MultiKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-} from '@aws-crypto/client-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
+import { AlgorithmSuiteIdentifier, CommitmentPolicy, MultiKeyringNode } from '@aws-crypto/material-management-node';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { describe, expect, it } from 'vitest';
 import {
   createDecryptionSession,
@@ -134,7 +129,7 @@ describe('encrypted objects', () => {
     });
 
     it('a signed suite', async () => {
-      const { encrypt: encryptSigned } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+      const { encrypt: encryptSigned } = buildEncrypt(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
       const { result } = await encryptSigned(keyring, data, {
         suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
       });
@@ -143,7 +138,7 @@ describe('encrypted objects', () => {
     });
 
     it('a suite without key commitment', async () => {
-      const { encrypt: encryptLegacy } = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
+      const { encrypt: encryptLegacy } = buildEncrypt(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT);
       const { result } = await encryptLegacy(keyring, data, { suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA256 });
       await decryptError(createDecryptionSession(provider), Buffer.from(result), 'objectCorrupted');
     });
@@ -155,7 +150,7 @@ describe('encrypted objects', () => {
         unencryptedMasterKey: new Uint8Array(randomBytes(32)),
         wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
       }));
-      const { encrypt: encryptMany } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+      const { encrypt: encryptMany } = buildEncrypt(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
       const { result } = await encryptMany(new MultiKeyringNode({ generator: keyring, children }), data, {
         suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
       });

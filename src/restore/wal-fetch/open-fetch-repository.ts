@@ -1,6 +1,6 @@
 // Opens the repository `wal fetch` reads from: the storage driver and a decryption session on the configured
 // key. Every secret in the fetch config is registered first, so no log line or error message can carry it.
-import { createAwsKmsKeyProvider, createDecryptionSession, createLocalKeyProvider, type DecryptionSession, type KeyProvider } from '../../crypto/index.js';
+import { createDecryptionSession, createLocalKeyProvider, loadAwsKmsKeyProvider, type DecryptionSession, type KeyProvider } from '../../crypto/index.js';
 import { registerSecret } from '../../log/index.js';
 import { createStorage, type Storage } from '../../storage/index.js';
 import type { WalFetchConfig } from './wal-fetch-config.js';
@@ -29,7 +29,7 @@ export async function openFetchRepository(config: WalFetchConfig, signal: AbortS
     keys = await createLocalKeyProvider({ path: encryption.keyFile });
   } else {
     registerCredentials(encryption.credentials);
-    keys = createAwsKmsKeyProvider({
+    keys = await loadAwsKmsKeyProvider({
       keyId: encryption.keyId,
       region: encryption.region,
       ...(encryption.endpoint === undefined ? {} : { endpoint: encryption.endpoint }),
