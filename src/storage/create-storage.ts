@@ -1,7 +1,7 @@
 // Picks and builds the storage driver a repository configuration names. The config module produces a
 // StorageConfig with secrets already resolved; nothing here reads files, env vars or the network.
 import { createFsStorage } from './fs-storage.js';
-import { createS3Storage } from './s3-storage.js';
+import { createS3Storage } from './create-s3-storage.js';
 import type { Storage } from './storage.js';
 import type { S3Credentials } from './create-s3-client.js';
 

@@ -3,7 +3,8 @@
 export type { GetOptions, ObjectInfo, PutOptions, PutResult, Storage } from './storage.js';
 export { createStorage, type FsStorageConfig, type S3StorageConfig, type StorageConfig } from './create-storage.js';
 export { createFsStorage, type FsStorageOptions } from './fs-storage.js';
-export { createS3Storage, DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, type S3StorageOptions } from './s3-storage.js';
+export { createS3Storage } from './create-s3-storage.js';
+export { DEFAULT_PART_SIZE_BYTES, DEFAULT_QUEUE_SIZE, type S3StorageOptions } from './s3-storage-options.js';
 export type { S3Credentials } from './create-s3-client.js';
 export { collectList, DEFAULT_MAX_JSON_BYTES, exists, loadJson, readAll, storeJson } from './json-objects.js';
 export { assertValidKey, assertValidPrefix, compareKeys, MAX_KEY_BYTES } from './storage-key.js';

@@ -4,7 +4,7 @@
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { addAbortSignal, Readable } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
-import { createS3Client, type S3Credentials } from './create-s3-client.js';
+import { createS3Client } from './create-s3-client.js';
 import { forEachBounded } from './for-each-bounded.js';
 import { abortStaleUploads } from './s3-abort-stale-uploads.js';
 import { s3Error, s3ErrorName, s3HttpStatus } from './s3-errors.js';
@@ -14,66 +14,12 @@ import { splitIntoParts, type BodyPart } from './split-into-parts.js';
 import type { GetOptions, ObjectInfo, PutOptions, PutResult, Storage } from './storage.js';
 import { objectNotFoundError, rangeBeyondEndError } from './storage-errors.js';
 import { assertValidKey, assertValidPrefix } from './storage-key.js';
+import { resolveS3StorageOptions, type S3StorageOptions } from './s3-storage-options.js';
 
-const MIB = 1024 * 1024;
-
-/** Options for {@link createS3Storage}. */
-export interface S3StorageOptions {
-  bucket: string;
-  region: string;
-  /** Key prefix of the repository inside the bucket; a missing trailing `/` is added. Default `''`. */
-  prefix?: string | undefined;
-  /** Custom endpoint URL for S3-compatible stores. Default: AWS's regional endpoint. */
-  endpoint?: string | undefined;
-  /** Path-style addressing, needed by most S3-compatible stores. Default false. */
-  forcePathStyle?: boolean | undefined;
-  /** Static credentials. Default: the standard AWS credential chain. */
-  credentials?: S3Credentials | undefined;
-  /**
-   * Multipart part size in bytes, 5 MiB to 5 GiB. Default 5 MiB (S3's minimum, as @aws-sdk/lib-storage): bodies
-   * up to this size take one PutObject; the largest object is 10 000 parts (48.8 GiB at the default, far above
-   * Lifeboat's largest objects, base backup parts of a few hundred MiB).
-   */
-  partSizeBytes?: number | undefined;
-  /**
-   * Parts of one upload in flight at once. Default 4. Memory per streamed put is at most
-   * `partSizeBytes * (queueSize + 1)` (25 MiB at the defaults): the parts in flight and the one being filled.
-   */
-  queueSize?: number | undefined;
-  /** Attempts per request, first included (throttling, 5xx, network errors are retried). Default 5. */
-  maxAttempts?: number | undefined;
-  /** Keys (and multipart uploads) fetched per list request, 1 to 1000. Default 1000; tests lower it. */
-  listPageSize?: number | undefined;
-}
-
-/** Default multipart part size, in bytes (5 MiB). */
-export const DEFAULT_PART_SIZE_BYTES = 5 * MIB;
-/** Default parts in flight per upload; with the default part size, 25 MiB of memory per streamed put. */
-export const DEFAULT_QUEUE_SIZE = 4;
 /** DeleteObjects takes at most 1000 keys per request. */
 const DELETE_BATCH_SIZE = 1000;
 /** Delete batches sent at once. */
 const REQUEST_CONCURRENCY = 4;
-
-function configError(message: string, hint: string): LifeboatError {
-  return new LifeboatError('config', message, { hint });
-}
-
-function normalizePrefix(prefix: string): string {
-  if (prefix === '') return '';
-  if (prefix.startsWith('/') || prefix.includes('//')) {
-    throw configError(`invalid S3 repository prefix "${prefix}"`, 'use a prefix like "lifeboat/prod/": no leading "/" and no empty segments');
-  }
-  return prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < min || resolved > max) {
-    throw configError(`invalid S3 option ${name} ${resolved}`, `use an integer from ${min} to ${max}`);
-  }
-  return resolved;
-}
 
 /** The first part of a body; an empty body is one empty, last part. */
 async function readFirstPart(parts: AsyncIterator<BodyPart>): Promise<BodyPart> {
@@ -94,14 +40,10 @@ function prependPart(first: BodyPart, parts: AsyncIterator<BodyPart>): AsyncIter
   };
 }
 
-/** Creates the s3 driver. No request is made until the first call. */
-export function createS3Storage(options: S3StorageOptions): Storage {
+/** Creates the s3 driver (loads the AWS SDK); use createS3Storage, which loads this module on first use. */
+export function createS3Driver(options: S3StorageOptions): Storage {
   const { bucket } = options;
-  const prefix = normalizePrefix(options.prefix ?? '');
-  const partSizeBytes = integerOption('partSizeBytes', options.partSizeBytes, DEFAULT_PART_SIZE_BYTES, 5 * MIB, 5 * 1024 * MIB);
-  const queueSize = integerOption('queueSize', options.queueSize, DEFAULT_QUEUE_SIZE, 1, 64);
-  const listPageSize = integerOption('listPageSize', options.listPageSize, 1000, 1, 1000);
-  const location = `s3://${bucket}/${prefix}`;
+  const { prefix, partSizeBytes, queueSize, listPageSize, location } = resolveS3StorageOptions(options);
   const endpoint = options.endpoint ?? `https://s3.${options.region}.amazonaws.com`;
   const client = createS3Client(options);
   const objectKeyOf = (key: string): string => prefix + key;
