@@ -9,23 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDecompressStream, createHashingCompressStream, shutdownZstdPool } from '../../src/compress/index.js';
 import { currentZstdPool } from '../../src/compress/zstd-worker-pool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
+import { chunked, collect } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-function chunked(data: Buffer, chunkBytes: number): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < data.length; offset += chunkBytes) yield data.subarray(offset, offset + chunkBytes);
-  })());
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 function hashingZstd(description?: string): NonNullable<ReturnType<typeof createHashingCompressStream>> {

@@ -13,6 +13,7 @@ import {
   type CompressionAlgorithm,
 } from '../../src/compress/index.js';
 import { isLifeboatError } from '../../src/errors/index.js';
+import { chunked, collect } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
 
@@ -24,19 +25,6 @@ function sampleData(sizeBytes: number): Buffer {
     chunk.copy(data, offset, 0, Math.min(8192, sizeBytes - offset));
   }
   return data;
-}
-
-/** `data` as a stream of `chunkBytes`-sized chunks. */
-function chunked(data: Buffer, chunkBytes: number): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < data.length; offset += chunkBytes) yield data.subarray(offset, offset + chunkBytes);
-  })());
-}
-
-async function collect(stream: Readable | AsyncIterable<Buffer>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function compress(data: Buffer, algorithm: CompressionAlgorithm, chunkBytes = 65_536): Promise<Buffer> {

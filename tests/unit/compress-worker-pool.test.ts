@@ -8,14 +8,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { configureZstdPool, createCompressStream, createDecompressStream, shutdownZstdPool, zstdThreadCount } from '../../src/compress/index.js';
 import { currentZstdPool } from '../../src/compress/zstd-worker-pool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
+import { collect } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** `totalBytes` of incompressible data in 1 MiB chunks, counting what has been pulled in `counter.bytes`. */
 function countingSource(totalBytes: number, counter: { bytes: number }): Readable {

@@ -13,6 +13,7 @@ import {
   type KeyProvider,
 } from '../../src/crypto/index.js';
 import { isLifeboatError } from '../../src/errors/index.js';
+import { collect } from '../harness/streams.js';
 
 const scope = { cluster: 'main', family: 'wal', backupId: 'session-1' } as const;
 
@@ -33,12 +34,6 @@ function countingProvider(): KeyProvider & { generated: number; unwrapped: numbe
     },
   };
   return counted;
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function encrypt(session: EncryptionSession, object: string, data: Buffer, compression = 'zstd'): Promise<{ message: Buffer; keyId: string }> {

@@ -17,17 +17,12 @@ import {
   type EncryptionSession,
 } from '../../src/crypto/index.js';
 import { isLifeboatError, type ErrorCode, type LifeboatError } from '../../src/errors/index.js';
+import { collect } from '../harness/streams.js';
 
 const OBJECT = 'base/20240101T000000Z/pg_data/base/16384/16385';
 const key = randomBytes(32);
 const provider = createLocalKeyProviderFromKey(key, 'test key');
 const scope = { cluster: 'main', family: 'base', backupId: '20240101T000000Z' } as const;
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 async function encrypt(session: EncryptionSession, data: Buffer, object = OBJECT): Promise<Buffer> {
   const { stream } = session.createEncryptStream({ object, objectContext: { 'lifeboat:compression': 'none' } });

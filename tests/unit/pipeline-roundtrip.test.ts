@@ -14,6 +14,7 @@ import { isLifeboatError, LifeboatError, type ErrorCode } from '../../src/errors
 import { readObject, storedObjectSchema, writeObject, type ExpectedChecksums, type StoredObject } from '../../src/pipeline/index.js';
 import { createFsStorage } from '../../src/storage/fs-storage.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { collect } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
 const provider = createLocalKeyProviderFromKey(randomBytes(32), 'test key');
@@ -38,12 +39,6 @@ function source(data: Buffer, chunkBytes = 256 * 1024): Readable {
   return Readable.from((function* () {
     for (let offset = 0; offset < data.length; offset += chunkBytes) yield data.subarray(offset, offset + chunkBytes);
   })());
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function write(key: string, data: Buffer, algorithm: CompressionAlgorithm = 'zstd'): Promise<StoredObject> {
