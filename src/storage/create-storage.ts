@@ -3,7 +3,7 @@
 import { createFsStorage } from './fs-storage.js';
 import { createS3Storage } from './create-s3-storage.js';
 import type { Storage } from './storage.js';
-import type { S3Credentials } from './create-s3-client.js';
+import type { S3StorageOptions } from './s3-storage-options.js';
 
 /** A local or mounted folder. */
 export interface FsStorageConfig {
@@ -12,23 +12,10 @@ export interface FsStorageConfig {
   path: string;
 }
 
-/** An S3 bucket or S3-compatible store. */
-export interface S3StorageConfig {
+/** An S3 bucket or S3-compatible store: the s3 driver's options (see s3-storage-options.ts) a config can set. */
+export interface S3StorageConfig
+  extends Pick<S3StorageOptions, 'bucket' | 'region' | 'prefix' | 'endpoint' | 'forcePathStyle' | 'credentials' | 'partSizeBytes' | 'queueSize'> {
   driver: 's3';
-  bucket: string;
-  region: string;
-  /** Key prefix inside the bucket, ending in `/`. Default `''` (the bucket root). */
-  prefix?: string | undefined;
-  /** Custom endpoint URL for S3-compatible stores. Default: AWS's regional endpoint. */
-  endpoint?: string | undefined;
-  /** Path-style addressing. Default false. */
-  forcePathStyle?: boolean | undefined;
-  /** Static credentials, resolved. Default: the standard AWS credential chain. */
-  credentials?: S3Credentials | undefined;
-  /** Multipart part size in bytes (5 MiB-5 GiB). Default 5 MiB; memory per upload is about 5x this. */
-  partSizeBytes?: number | undefined;
-  /** Parts uploaded at once per object. Default 4. */
-  queueSize?: number | undefined;
 }
 
 /** Where a repository lives; discriminated by `driver`. */
