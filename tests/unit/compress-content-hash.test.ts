@@ -7,9 +7,9 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDecompressStream, createHashingCompressStream, shutdownZstdPool } from '../../src/compress/index.js';
-import { currentZstdPool } from '../../src/compress/zstd-worker-pool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
-import { chunked, collect } from '../harness/streams.js';
+import { crashZstdWorkersUntilSettled } from '../harness/crash-zstd-workers.js';
+import { chunked, collect, countingSource } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
 
@@ -55,13 +55,8 @@ describe('zstd compress stream with content hashing', () => {
   });
 
   it('keeps memory bounded while the reader does not read', async () => {
-    let pulled = 0;
-    const source = Readable.from((function* () {
-      for (let sent = 0; sent < 256 * MIB; sent += MIB) {
-        pulled += MIB;
-        yield randomBytes(MIB);
-      }
-    })());
+    const pulled = { bytes: 0 };
+    const source = countingSource(256 * MIB, pulled);
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
     const hashing = hashingZstd();
@@ -70,33 +65,22 @@ describe('zstd compress stream with content hashing', () => {
       write: (_chunk, _encoding, callback) => void released.then(() => callback(), callback),
     }));
     await sleep(1500);
-    expect(pulled).toBeLessThanOrEqual(48 * MIB);
+    expect(pulled.bytes).toBeLessThanOrEqual(48 * MIB);
     release();
     await done;
     expect(hashing.contentDigest().sizeBytes).toBe(256 * MIB);
   });
 
   it('fails the stream, never yielding a digest, when a thread dies mid-stream', async () => {
-    let pulled = 0;
-    const source = Readable.from((function* () {
-      for (let sent = 0; sent < 512 * MIB; sent += MIB) {
-        pulled += MIB;
-        yield randomBytes(MIB);
-      }
-    })());
+    const pulled = { bytes: 0 };
+    const source = countingSource(512 * MIB, pulled);
     const hashing = hashingZstd('object hash/me');
     const running = pipeline(source, hashing.stream, new Writable({ write: (_chunk, _encoding, callback) => callback() })).then(
       () => undefined,
       (error: unknown) => error,
     );
-    while (pulled < 8 * MIB) await sleep(5);
-    let settled = false;
-    void running.then(() => (settled = true));
-    while (!settled) {
-      await currentZstdPool()?.crashForTests();
-      await sleep(20);
-    }
-    const error = await running;
+    while (pulled.bytes < 8 * MIB) await sleep(5);
+    const error = await crashZstdWorkersUntilSettled(running);
     expect(isLifeboatError(error, 'internal')).toBe(true);
     expect((error as Error).message).toMatch(/object hash\/me/);
     expect(() => hashing.contentDigest()).toThrow();

@@ -8,19 +8,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { configureZstdPool, createCompressStream, createDecompressStream, shutdownZstdPool, zstdThreadCount } from '../../src/compress/index.js';
 import { currentZstdPool } from '../../src/compress/zstd-worker-pool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
-import { collect } from '../harness/streams.js';
+import { crashZstdWorkersUntilSettled } from '../harness/crash-zstd-workers.js';
+import { collect, countingSource } from '../harness/streams.js';
 
 const MIB = 1024 * 1024;
-
-/** `totalBytes` of incompressible data in 1 MiB chunks, counting what has been pulled in `counter.bytes`. */
-function countingSource(totalBytes: number, counter: { bytes: number }): Readable {
-  return Readable.from((function* () {
-    for (let sent = 0; sent < totalBytes; sent += MIB) {
-      counter.bytes += MIB;
-      yield randomBytes(MIB);
-    }
-  })());
-}
 
 afterEach(() => configureZstdPool({ lingerMs: 2000 }));
 afterAll(async () => {
@@ -70,15 +61,7 @@ describe('zstd worker pool', () => {
     const running = pipeline(countingSource(256 * MIB, pulled), compress, new Writable({ write: (_chunk, _encoding, callback) => callback() }))
       .catch((e: unknown) => e);
     while (pulled.bytes < 8 * MIB) await sleep(5);
-    // A crash of a worker that happens to be idle (a block between submissions, on a loaded host) is harmless and
-    // not what this test is about: keep crashing until one hits work in flight and the stream settles.
-    let settled = false;
-    void running.then(() => (settled = true));
-    while (!settled) {
-      await currentZstdPool()?.crashForTests();
-      await sleep(20);
-    }
-    const error = await running;
+    const error = await crashZstdWorkersUntilSettled(running);
     expect(error).toBeInstanceOf(Error);
     expect(isLifeboatError(error, 'internal')).toBe(true);
     expect((error as Error).message).toMatch(/zstd compression of object crash\/me failed: zstd worker thread stopped unexpectedly/);
