@@ -3,12 +3,13 @@
 // a segment's name stops the archiver without uploading; WAL the server already removed is a named gap.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedSpool } from '../../src/backup/wal-archive/seed-spool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 import { nextWalSegment, parseLsn, parseWalSegment, toTimelineId, walSegmentName, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
 import { walSegmentKey } from '../../src/storage/index.js';
+import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
 import { createCapturedLog } from '../harness/captured-log.js';
 import { createFaultyStorage } from '../harness/faulty-storage.js';
 import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
@@ -46,16 +47,8 @@ beforeAll(async () => {
   await pg.query('create table filler (id bigserial primary key, payload text not null)');
 }, 120_000);
 
-afterEach(({ task }) => {
-  // The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-  if (task.result?.state === 'fail') console.error(`archiver warnings and errors before the failure:\n${captured.recentProblems()}`);
-});
-
-afterAll(async () => {
-  repository?.close();
-  await pg?.stop();
-  fixture?.cleanup();
-});
+// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
+registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
 
 function start(storage: Storage = repository.storage): InProcessArchiver {
   return startInProcessArchiver({ fixture, storage, keys: repository.keys, log: captured.log });

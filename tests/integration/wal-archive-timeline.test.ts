@@ -4,9 +4,10 @@
 // The archive must then hold the 00000002.history file, timeline 1 up to the switch, and timeline 2 after it.
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { nextWalSegment, parseLsn, toTimelineId, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
 import { createCapturedLog } from '../harness/captured-log.js';
 import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
@@ -27,16 +28,8 @@ beforeAll(async () => {
   await pg.query('create table filler (id bigserial primary key, payload text not null)');
 }, 120_000);
 
-afterEach(({ task }) => {
-  // The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-  if (task.result?.state === 'fail') console.error(`archiver warnings and errors before the failure:\n${captured.recentProblems()}`);
-});
-
-afterAll(async () => {
-  repository?.close();
-  await pg?.stop();
-  fixture?.cleanup();
-});
+// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
+registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
 
 const writeAndSwitch = (): Promise<WalSegmentName> => switchWal(pg);
 

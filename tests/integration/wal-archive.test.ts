@@ -4,7 +4,7 @@
 // while the repository refuses writes. Kill -9 of the archiver, conflicts and gaps: wal-archive-faults.test.ts.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   formatLsn,
   isWalSegmentName,
@@ -19,6 +19,7 @@ import {
 } from '../../src/postgres/index.js';
 import { scanWalSegment } from '../../src/postgres/wal-scan/index.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
 import { createCapturedLog } from '../harness/captured-log.js';
 import { createFaultyStorage } from '../harness/faulty-storage.js';
 import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
@@ -53,16 +54,8 @@ beforeAll(async () => {
   await pg.query('create table filler (id bigserial primary key, payload text not null)');
 }, 120_000);
 
-afterEach(({ task }) => {
-  // The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-  if (task.result?.state === 'fail') console.error(`archiver warnings and errors before the failure:\n${captured.recentProblems()}`);
-});
-
-afterAll(async () => {
-  repository?.close();
-  await pg?.stop();
-  fixture?.cleanup();
-});
+// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
+registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
 
 function start(storage: Storage = repository.storage): InProcessArchiver {
   return startInProcessArchiver({ fixture, storage, keys: repository.keys, log: captured.log });
