@@ -9,6 +9,7 @@ import { listArchivedWal } from '../../repository/list-archived-wal.js';
 import { formatTimeline, type Storage } from '../../storage/index.js';
 import type { ArchiverConnection } from './archiver-connection.js';
 import { readSpool } from './read-spool.js';
+import { repairPartialPadding } from './repair-partial-padding.js';
 import { startReceiver } from './receivewal-process.js';
 import { RetryBackoff } from './retry-backoff.js';
 import { planSeed, seedSpool } from './seed-spool.js';
@@ -91,6 +92,12 @@ export class ReceiverSupervisor {
     const { cluster, spoolDir } = this.#options;
     const spool = await readSpool(spoolDir);
     const newest = spool.segments.at(-1);
+    if (spool.partial !== undefined) {
+      const shortBytes = await repairPartialPadding(spoolDir, spool.partial, this.#options.segmentSizeBytes);
+      if (shortBytes !== undefined) {
+        this.#options.log.warn({ segment: spool.partial, bytes: shortBytes }, 'completed the zero fill of a .partial that a stopped pg_receivewal left short');
+      }
+    }
     let startSegment = spool.partial ?? (newest === undefined ? undefined : nextWalSegment(newest, this.#options.segmentSizeBytes));
     if (startSegment === undefined) startSegment = await this.#seed();
     const controller = new AbortController();
