@@ -2,6 +2,7 @@
 // pool; gzip uses node:zlib, which already runs on libuv's thread pool; none passes bytes through unchanged.
 import { addAbortSignal, PassThrough, type Duplex } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import type { BlockSource } from './block-source.js';
 import { resolveCompressionLevel, type CompressionOptions } from './compression-options.js';
 import { ZstdCompressStream, type ContentDigest } from './zstd-compress-stream.js';
 
@@ -44,9 +45,14 @@ export interface HashingCompressStream {
  * compresses (no second pass over the content on the event loop). Undefined for algorithms that cannot: hash the
  * content before compressing it instead.
  */
-export function createHashingCompressStream(options: CreateCompressStreamOptions): HashingCompressStream | undefined {
+export function createHashingCompressStream(
+  options: CreateCompressStreamOptions & {
+    /** Read the content from here, straight into the compressor's blocks; the stream is then only a Readable. */
+    source?: BlockSource;
+  },
+): HashingCompressStream | undefined {
   if (options.algorithm !== 'zstd') return undefined;
-  const stream = new ZstdCompressStream({ level: resolveCompressionLevel(options), description: options.description, hashContent: true });
+  const stream = new ZstdCompressStream({ level: resolveCompressionLevel(options), description: options.description, hashContent: true, source: options.source });
   if (options.signal !== undefined) addAbortSignal(options.signal, stream);
   return { stream, contentDigest: () => stream.contentDigest() };
 }

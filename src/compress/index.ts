@@ -1,5 +1,6 @@
 // The compression capability: stream factories for zstd (parallel, on worker threads), gzip and none, plus the
 // controls of the shared zstd worker pool.
+export { blockSourceToReadable, isBlockSource, type BlockSource } from './block-source.js';
 export {
   COMPRESSION_ALGORITHMS,
   DEFAULT_COMPRESSION_LEVELS,

@@ -1,8 +1,10 @@
 // Parallel zstd compression as a Duplex stream: input is cut into fixed-size blocks, each compressed into its own
 // zstd frame on the worker pool, and the frames are emitted in input order. Concatenated frames are a valid zstd
 // stream for any decoder (`zstd -d` included). Memory is bounded: at most `maxBlocksInFlight` blocks exist at once.
+// Fed either by writes, or (given a BlockSource) by reading its source straight into the blocks.
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
+import type { BlockSource } from './block-source.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
 /** Options for {@link ZstdCompressStream}. */
@@ -24,6 +26,12 @@ export interface ZstdCompressStreamOptions {
    * loop neither hashes nor copies the content a second time. Read it with `contentDigest()` once the stream ended.
    */
   hashContent?: boolean;
+  /**
+   * Read the content from this source into the input blocks instead of taking writes: the stream is then only a
+   * Readable (writing to it fails) and ends after the source's end. A failing read destroys the stream with the
+   * source's own error. The caller keeps ownership: it closes the source.
+   */
+  source?: BlockSource;
 }
 
 /** The content's SHA-256 and size, as computed by a hashing compress stream. */
@@ -78,6 +86,10 @@ export class ZstdCompressStream extends Duplex {
   /** A write waiting for a free block slot: the rest of its chunk and its callback. */
   private pendingWrite: { chunk: Uint8Array; callback: (error?: Error | null) => void } | undefined;
   private finalCallback: ((error?: Error | null) => void) | undefined;
+  /** The source read into blocks (pull mode), whether a read is running, and whether it has ended. */
+  private readonly source: BlockSource | undefined;
+  private reading = false;
+  private sourceEnded = false;
 
   constructor(options: ZstdCompressStreamOptions) {
     const blockSizeBytes = options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
@@ -89,6 +101,7 @@ export class ZstdCompressStream extends Duplex {
     this.maxBlocksInFlight = Math.max(2, options.maxBlocksInFlight ?? 2 * this.lease.pool.maxWorkers);
     this.description = options.description ?? 'data';
     if (options.hashContent === true) this.hashSession = this.lease.pool.openHashSession();
+    this.source = options.source;
   }
 
   /** The content's SHA-256 and size; only for a stream made with `hashContent`, once it has ended. */
@@ -100,6 +113,10 @@ export class ZstdCompressStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.source !== undefined) {
+      callback(new Error('this compress stream reads its own source; it cannot be written to'));
+      return;
+    }
     this.consume(chunk, callback);
   }
 
@@ -113,6 +130,47 @@ export class ZstdCompressStream extends Duplex {
   override _read(): void {
     this.readableWantsMore = true;
     this.emitInOrder();
+  }
+
+  /**
+   * Pull mode: read the source into a fresh block while there is room, one read at a time (reads run on libuv's
+   * threads, so one ahead keeps the workers fed). A short read is the end: its bytes become the last block.
+   */
+  private pull(): void {
+    const source = this.source;
+    if (source === undefined || this.reading || this.sourceEnded || this.destroyed || !this.hasRoom()) return;
+    this.reading = true;
+    const block = new Uint8Array(takeBlock(this.blockSizeBytes));
+    source.readInto(block).then(
+      (length) => {
+        this.reading = false;
+        if (this.destroyed) {
+          returnBlock(block.buffer);
+          return;
+        }
+        if (length === block.length) {
+          this.block = block;
+          this.blockFill = length;
+          this.submitBlock();
+          this.pull();
+          return;
+        }
+        this.sourceEnded = true;
+        // _final submits what is left (and an empty frame for empty content).
+        if (length > 0 || this.submitted === 0) {
+          this.block = block;
+          this.blockFill = length;
+        } else {
+          returnBlock(block.buffer);
+        }
+        this.end();
+      },
+      (error: unknown) => {
+        this.reading = false;
+        returnBlock(block.buffer);
+        if (!this.destroyed) this.destroy(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -204,6 +262,7 @@ export class ZstdCompressStream extends Duplex {
       this.pendingWrite = undefined;
       this.consume(parked.chunk, parked.callback);
     }
+    this.pull();
     this.maybeFinish();
   }
 

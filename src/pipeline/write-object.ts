@@ -4,9 +4,12 @@
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  blockSourceToReadable,
   createCompressStream,
   createHashingCompressStream,
+  isBlockSource,
   resolveCompressionLevel,
+  type BlockSource,
   type CompressionAlgorithm,
   type CompressionOptions,
   type ContentDigest,
@@ -24,8 +27,11 @@ export interface WriteObjectOptions {
   storage: Storage;
   /** Storage key of the new object. */
   key: string;
-  /** The content; consumed to its end (or destroyed when the write fails). */
-  source: Readable;
+  /**
+   * The content: a stream, consumed to its end (or destroyed when the write fails), or a block source (e.g.
+   * {@link fileSource}), read straight into the compressor's memory and closed when the write is over.
+   */
+  source: Readable | BlockSource;
   compression: CompressionOptions;
   /** The session of the object's scope (one data key per backup). */
   session: EncryptionSession;
@@ -47,16 +53,54 @@ function rootCause(staged: PromiseSettledResult<unknown>, put: PromiseSettledRes
 }
 
 /**
- * The stages that hash and compress the content, and its digest once they are done. zstd hashes on the worker pool
- * from the blocks it compresses; other algorithms get a hashing stage in front.
+ * The stages that read, hash and compress the content, and its digest once they are done. zstd hashes on the
+ * worker pool from the blocks it compresses (and reads a block source straight into them); other algorithms get a
+ * hashing stage in front.
  */
-function contentStages(algorithm: CompressionAlgorithm, level: number, key: string): { stages: Duplex[]; contentDigest(): ContentDigest } {
-  const hashing = createHashingCompressStream({ algorithm, level, description: key });
-  if (hashing !== undefined) return { stages: [hashing.stream], contentDigest: hashing.contentDigest };
+function contentStages(
+  source: Readable | BlockSource,
+  algorithm: CompressionAlgorithm,
+  level: number,
+  key: string,
+): { stages: (Readable | Duplex)[]; contentDigest(): ContentDigest } {
+  const blockSource = isBlockSource(source) ? source : undefined;
+  const hashing = createHashingCompressStream({ algorithm, level, description: key, source: blockSource });
+  if (hashing !== undefined) {
+    return { stages: blockSource === undefined ? [source as Readable, hashing.stream] : [hashing.stream], contentDigest: hashing.contentDigest };
+  }
   const plaintext = new DigestStream();
   return {
-    stages: [plaintext, createCompressStream({ algorithm, level, description: key })],
+    stages: [blockSource === undefined ? (source as Readable) : blockSourceToReadable(blockSource), plaintext, createCompressStream({ algorithm, level, description: key })],
     contentDigest: () => ({ sha256: plaintext.sha256, sizeBytes: plaintext.sizeBytes }),
+  };
+}
+
+/**
+ * The source with its failures remembered: they are the caller's own and are handed back unchanged. For a block
+ * source, the error its read threw; for a stream, the error it was destroyed with.
+ */
+function trackSource(source: Readable | BlockSource): { source: Readable | BlockSource; isSourceError(error: unknown): boolean; release(): Promise<void> } {
+  if (!isBlockSource(source)) {
+    return {
+      source,
+      isSourceError: (error) => error instanceof Error && error === source.errored,
+      release: async () => {
+        source.destroy();
+      },
+    };
+  }
+  const failures = new WeakSet<object>();
+  return {
+    source: {
+      readInto: (target) =>
+        source.readInto(target).catch((error: unknown) => {
+          if (typeof error === 'object' && error !== null) failures.add(error);
+          throw error;
+        }),
+      close: () => source.close(),
+    },
+    isSourceError: (error) => typeof error === 'object' && error !== null && failures.has(error),
+    release: () => source.close(),
   };
 }
 
@@ -66,16 +110,20 @@ function contentStages(algorithm: CompressionAlgorithm, level: number, key: stri
  * `storageUnavailable`, ...) or `aborted` when `signal` fires.
  */
 export async function writeObject(options: WriteObjectOptions): Promise<StoredObject> {
-  const { storage, key, source, session, createOnly = false, signal } = options;
+  const tracked = trackSource(options.source);
+  try {
+    return await storeObject(options, tracked);
+  } finally {
+    // A stream source is done with (ended or destroyed) by now; a block source is closed here, whatever happened.
+    await tracked.release().catch(() => undefined);
+  }
+}
+
+async function storeObject(options: WriteObjectOptions, tracked: ReturnType<typeof trackSource>): Promise<StoredObject> {
+  const { storage, key, session, createOnly = false, signal } = options;
   allowSharedSignal(signal);
   const algorithm = options.compression.algorithm;
-  let level: number;
-  try {
-    level = resolveCompressionLevel(options.compression);
-  } catch (error) {
-    source.destroy();
-    throw error;
-  }
+  const level = resolveCompressionLevel(options.compression);
   // One controller stops both halves: the stages feeding the put, and the put itself. Whichever half fails first
   // stops the other at once; a put that gives up without reading its body would otherwise stall the stages.
   const controller = new AbortController();
@@ -83,11 +131,11 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
   if (signal?.aborted === true) stop();
   else signal?.addEventListener('abort', stop, { once: true });
 
-  const content = contentStages(algorithm, level, key);
+  const content = contentStages(tracked.source, algorithm, level, key);
   const stored = new DigestStream();
   const encrypting = session.createEncryptStream({ object: key, objectContext: formatCompressionContext(algorithm), signal: controller.signal });
   const stages = pipeline(
-    [source, ...content.stages, encrypting.stream, stored],
+    [...content.stages, encrypting.stream, stored],
     { signal: controller.signal },
   );
   const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
@@ -108,7 +156,7 @@ export async function writeObject(options: WriteObjectOptions): Promise<StoredOb
     }
     const error = rootCause(staged, put);
     // The source's errors are the caller's own: hand them back unchanged.
-    if (isLifeboatError(error) || (error instanceof Error && error === source.errored)) throw error;
+    if (isLifeboatError(error) || tracked.isSourceError(error)) throw error;
     throw new LifeboatError('internal', `writing object ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {
       hint: 'this is a bug in lifeboat; please report it',
       cause: error,

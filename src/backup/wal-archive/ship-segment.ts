@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { EncryptionSession } from '../../crypto/index.js';
 import { LifeboatError, isLifeboatError } from '../../errors/index.js';
-import { writeObject } from '../../pipeline/index.js';
+import { fileSource, writeObject } from '../../pipeline/index.js';
 import type { WalSegmentName } from '../../postgres/index.js';
 import { parseWalKey, walPrefix, walSegmentKey, type Storage } from '../../storage/index.js';
 
@@ -71,7 +71,7 @@ export async function shipSegment(options: ShipSegmentOptions): Promise<ShippedS
     const stored = await writeObject({
       storage,
       key: walSegmentKey(cluster, segment, sha256),
-      source: createReadStream(path),
+      source: fileSource(path),
       compression: options.compression,
       session: options.session,
       createOnly: true,
