@@ -45,12 +45,6 @@ interface DatasetResult {
 
 type Compression = { algorithm: 'zstd' | 'gzip'; level: number };
 
-/**
- * Read size of the pipeline's file source. 1 MiB, not fs.createReadStream's 64 KiB default: one small read at a
- * time through the libuv pool costs about 0.6 s of CPU per GiB here and would be charged to the pipeline.
- */
-const SOURCE_CHUNK_BYTES = 1024 * 1024;
-
 /** Runs a CLI baseline; those ending in `| wc -c` also report their output size. */
 async function timeCommand(command: string): Promise<Sample & { outputBytes?: number }> {
   const { wallSeconds, cpuSeconds, peakRssBytes, stdout } = await runTimedCommand(command);
@@ -59,7 +53,8 @@ async function timeCommand(command: string): Promise<Sample & { outputBytes?: nu
 
 /** writeObject of the file, then readObject of it (verified, then deleted), each in a fresh child. */
 async function roundTrip(dataset: Dataset, where: Where, compression: Compression, key: string): Promise<{ write: Sample; read: Sample; storedBytes: number }> {
-  const written = await runInChild('pipeline-write', { file: dataset.file, target: where.target, keys: where.keys, compression, key, chunkBytes: SOURCE_CHUNK_BYTES });
+  // The file is read with fileSource (straight into the compressor's blocks), as the archiver reads WAL segments.
+  const written = await runInChild('pipeline-write', { file: dataset.file, target: where.target, keys: where.keys, compression, key });
   const readBack = await runInChild('pipeline-read', { target: where.target, keys: where.keys, stored: written.result.stored, deleteAfter: true });
   if (readBack.result.plaintextBytes !== dataset.sizeBytes) throw new Error(`readObject returned ${readBack.result.plaintextBytes} bytes of ${dataset.sizeBytes}`);
   return {
@@ -194,7 +189,7 @@ export async function runPipelineCase(ctx: BenchContext): Promise<CaseResult> {
     setup: [
       ...datasets.map((dataset) => `data "${dataset.name}": ${dataset.recipe}`),
       'raw baselines on the same page-cached file: `zstd -3 -T0 -c FILE | wc -c`, `zstd -d -c FILE.zst > /dev/null`, `gzip -6 -c FILE | wc -c` (wc counts the output size)',
-      'pipeline: each writeObject and each readObject runs in a fresh node child process (peak RSS = its ru_maxrss; CPU s = all its threads; module loading not timed)',
+      'pipeline: each writeObject and each readObject runs in a fresh node child process (peak RSS = its ru_maxrss; CPU s = all its threads; module loading not timed); writeObject reads the file with fileSource (2 MiB reads straight into the compressor\'s blocks, as the archiver reads WAL segments)',
       ...baselines,
       `S3: moto on 127.0.0.1, multipart (5 MiB parts, 4 in flight), data key from moto KMS; runs: zstd CLI and fs ${runs.full} (alternating), S3 ${runs.s3}, gzip 1`,
       'CPU floor: one child compresses the file with zstd-napi (2 MiB frames, level 3) and hashes it with node:crypto, timing the CPU of each alone',

@@ -3,6 +3,7 @@
 // input is sent in batches and each worker reply carries at most `maxOutputBytes`, fetched only when the reader wants it.
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
+import { noteReleasedBuffers } from './garbage-pacer.js';
 import type { ContentDigest } from './zstd-compress-stream.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
@@ -61,6 +62,8 @@ export class ZstdDecompressStream extends Duplex {
       this.pendingInput.push(chunk);
       this.pendingBytes += chunk.length;
       this.sawInput = true;
+      // Copied into the batch sent to the worker: garbage soon, like each decoded block once it is read.
+      noteReleasedBuffers(chunk.length);
     }
     if (this.pendingBytes < this.inputBatchBytes) callback();
     else this.writeCallback = callback;
@@ -124,6 +127,7 @@ export class ZstdDecompressStream extends Duplex {
         this.inFrame = reply.inFrame === true;
         if (reply.output !== undefined && reply.outputLength > 0) {
           this.contentBytes += reply.outputLength;
+          noteReleasedBuffers(reply.outputLength);
           this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
         }
         this.pump();
