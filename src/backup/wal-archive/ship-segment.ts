@@ -2,7 +2,6 @@
 // checksum already stored is success (a re-push after a crash); a different one is a hard error, never retried,
 // because two different histories under one segment name means the archive would lie.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { EncryptionSession } from '../../crypto/index.js';
 import { LifeboatError, isLifeboatError } from '../../errors/index.js';
@@ -28,10 +27,23 @@ export interface ShippedSegment {
   storedSizeBytes: number;
 }
 
+/** Read size when hashing a segment: one buffer per segment instead of 256 stream chunks of 64 KiB. */
+const HASH_READ_BYTES = 1024 * 1024;
+
 async function sha256OfFile(path: string, signal: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { signal })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const source = fileSource(path);
+  const buffer = Buffer.allocUnsafeSlow(HASH_READ_BYTES);
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const length = await source.readInto(buffer);
+      hash.update(buffer.subarray(0, length));
+      if (length < buffer.length) return hash.digest('hex');
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 /** Stored checksums of `segment` (normally none or one). */
