@@ -58,8 +58,18 @@ export function mapConnectError(error: unknown, postgres: PostgresSettings): Lif
   });
 }
 
-async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | false, applicationName: string): Promise<pg.Client> {
+/** How to connect; see {@link connectPostgres}. */
+export interface ConnectOptions {
+  /**
+   * A walsender connection bound to the database (`replication=database`), which takes replication commands such
+   * as TIMELINE_HISTORY besides SQL. Needs the REPLICATION attribute; pg_hba.conf matches it as a normal connection.
+   */
+  replication?: boolean;
+}
+
+async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | false, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
   const client = new pg.Client({
+    ...(options.replication === true ? { replication: 'database' } : {}),
     host: postgres.host,
     port: postgres.port,
     user: postgres.user,
@@ -81,15 +91,15 @@ async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | f
 }
 
 /** Connect for SQL. The caller ends the client. */
-export async function connectPostgres(postgres: PostgresSettings, applicationName = 'lifeboat'): Promise<pg.Client> {
+export async function connectPostgres(postgres: PostgresSettings, applicationName = 'lifeboat', options: ConnectOptions = {}): Promise<pg.Client> {
   const ssl = tlsOptions(postgres);
   try {
-    return await tryConnect(postgres, ssl, applicationName);
+    return await tryConnect(postgres, ssl, applicationName, options);
   } catch (error) {
     // sslmode=prefer: fall back to plaintext only when the server has no TLS at all, like libpq.
     if (postgres.sslmode === 'prefer' && /does not support SSL/i.test(describeError(error))) {
       try {
-        return await tryConnect(postgres, false, applicationName);
+        return await tryConnect(postgres, false, applicationName, options);
       } catch (plainError) {
         throw mapConnectError(plainError, postgres);
       }

@@ -2,7 +2,7 @@
 // server: restart it with recovery.signal (and a restore_command that finds nothing), so it replays its own
 // pg_wal, ends archive recovery and promotes itself to timeline 2, exactly as a restore or failover would.
 // The archive must then hold the 00000002.history file, timeline 1 up to the switch, and timeline 2 after it.
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nextWalSegment, parseLsn, toTimelineId, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
@@ -13,7 +13,15 @@ import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { postgresOsUser } from '../harness/run-as-postgres.js';
 import { waitFor } from '../harness/wait-for.js';
-import { findGaps, listSpool, readStoredWal, startInProcessArchiver, writeAndSwitch as switchWal, type StoredWal } from '../harness/wal-archiver-runner.js';
+import {
+  findGaps,
+  listSpool,
+  readStoredWal,
+  spoolDirOfFixture,
+  startInProcessArchiver,
+  writeAndSwitch as switchWal,
+  type StoredWal,
+} from '../harness/wal-archiver-runner.js';
 
 const captured = createCapturedLog();
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -40,19 +48,24 @@ async function waitUntilStored(segment: WalSegmentName, timeline: number): Promi
   });
 }
 
-/** Ends the server's timeline: the next start replays pg_wal as an archive recovery and promotes. */
-async function switchTimeline(): Promise<void> {
+async function currentTimeline(): Promise<number> {
+  const [row] = await pg.query<{ timeline: number }>('select timeline_id as timeline from pg_control_checkpoint()');
+  return row!.timeline;
+}
+
+/** Ends the server's timeline: the next start replays pg_wal as an archive recovery and promotes to `next`. */
+async function switchTimeline(next = 2): Promise<void> {
   await pg.query("alter system set restore_command = 'false'");
   const signalFile = join(pg.dataDir, 'recovery.signal');
   writeFileSync(signalFile, '');
   const owner = postgresOsUser();
   if (owner !== undefined) chownSync(signalFile, owner.uid, owner.gid);
   await pg.restart();
-  await waitFor('the server promoted to timeline 2', async () => {
+  await waitFor(`the server promoted to timeline ${next}`, async () => {
     const [row] = await pg.query<{ recovering: boolean; timeline: number }>(
       'select pg_is_in_recovery() as recovering, (select timeline_id from pg_control_checkpoint()) as timeline',
     );
-    return row!.recovering === false && row!.timeline === 2;
+    return row!.recovering === false && row!.timeline === next;
   });
   await pg.query('alter system reset restore_command');
   await pg.query('select pg_reload_conf()');
@@ -102,4 +115,41 @@ describe('WAL archiving across a timeline switch', () => {
       await archiver.stop();
     }
   }, 90_000);
+
+  it('resumes on the new timeline from an empty spool (a new machine after a failover) without a false gap', async (context) => {
+    if (pg.runtime !== 'local') context.skip();
+    const old = await currentTimeline();
+    const first = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log: captured.log });
+    try {
+      await waitFor('a running receiver', () => first.latest()?.receiverRunning === true);
+      await waitUntilStored(await writeAndSwitch(), old);
+    } finally {
+      await first.stop();
+    }
+    // WAL the archiver never saw, then a failover while no archiver runs; the archiver then comes back on a machine
+    // with an empty spool. The guard slot holds that WAL, which the server has only under the old timeline's names.
+    const unarchived = [await writeAndSwitch(), await writeAndSwitch()];
+    await switchTimeline(old + 1);
+    for (const name of listSpool(fixture)) rmSync(join(spoolDirOfFixture(fixture), name));
+    const [history] = await pg.query<{ content: string }>(`select pg_read_file('pg_wal/${(old + 1).toString(16).toUpperCase().padStart(8, '0')}.history') as content`);
+    const switchLsn = parseLsn(history!.content.trim().split('\n').at(-1)!.split(/\s+/)[1]!);
+    const forkSegment = walSegmentOf(toTimelineId(old + 1), switchLsn, SEGMENT_BYTES);
+
+    const second = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log: captured.log });
+    try {
+      await waitFor('a running receiver on the new timeline', () => second.latest()?.receiverRunning === true);
+      const switched = await writeAndSwitch();
+      expect(switched).toBe(forkSegment);
+      const stored = await waitUntilStored(switched, old + 1);
+      expect(stored.segments[0]).toBe(forkSegment);
+      // The old timeline's WAL up to the switch is archived too: no gap on either side of the fork.
+      const before = await readStoredWal(repository.storage, 'main', old);
+      for (const segment of unarchived) expect(before.segments).toContain(segment);
+      expect(findGaps(before.segments, toTimelineId(old), SEGMENT_BYTES)).toEqual([]);
+      expect(second.hasEnded()).toBe(false);
+      expect(second.latest()!.lastError).toBeUndefined();
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
 });

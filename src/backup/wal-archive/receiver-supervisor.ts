@@ -4,15 +4,25 @@
 import type { Logger } from 'pino';
 import type { RuntimeCluster } from '../../config/index.js';
 import { describeError } from '../../errors/index.js';
-import { currentWalLsn, nextWalSegment, oldestServerSegment, readServerInfo, readSlot, toTimelineId, type PgToolProcess, type WalSegmentName } from '../../postgres/index.js';
+import {
+  currentWalLsn,
+  nextWalSegment,
+  oldestServerSegment,
+  readServerInfo,
+  readServerTimelineHistory,
+  readSlot,
+  toTimelineId,
+  type PgToolProcess,
+  type WalSegmentName,
+} from '../../postgres/index.js';
 import { listArchivedWal } from '../../repository/list-archived-wal.js';
-import { formatTimeline, type Storage } from '../../storage/index.js';
+import type { Storage } from '../../storage/index.js';
 import type { ArchiverConnection } from './archiver-connection.js';
 import { readSpool } from './read-spool.js';
 import { repairPartialPadding } from './repair-partial-padding.js';
 import { startReceiver } from './receivewal-process.js';
 import { RetryBackoff } from './retry-backoff.js';
-import { planSeed, seedSpool } from './seed-spool.js';
+import { checkSeedReachable, planSeed, seedSpool } from './seed-spool.js';
 import { createWalGapError, removedSegmentOf } from './wal-gap-error.js';
 
 export interface ReceiverSupervisorOptions {
@@ -119,11 +129,14 @@ export class ReceiverSupervisor {
   async #seed(): Promise<WalSegmentName> {
     const { cluster, connection, storage, segmentSizeBytes, spoolDir, signal } = this.#options;
     const timeline = toTimelineId((await connection.use((c) => readServerInfo(c))).timeline);
+    const history = await readServerTimelineHistory(cluster.postgres, timeline);
     const wal = await listArchivedWal(storage, cluster.name, signal);
     const guard = await connection.use((c) => readSlot(c, cluster.wal.guardSlotName));
-    const oldest = await connection.use((c) => oldestServerSegment(c, formatTimeline(timeline)));
     const restart = guard?.restartLsn ?? (await connection.use((c) => currentWalLsn(c)));
-    const decision = planSeed(wal, timeline, restart, oldest as WalSegmentName | undefined, segmentSizeBytes);
+    const decision = planSeed(wal, timeline, history, restart, segmentSizeBytes);
+    // The segment may be named for a parent timeline (WAL before a switch): ask for that timeline's oldest file.
+    const oldest = await connection.use((c) => oldestServerSegment(c, decision.segment.slice(0, 8)));
+    checkSeedReachable(decision, oldest as WalSegmentName | undefined, segmentSizeBytes);
     await seedSpool(spoolDir, decision.segment, segmentSizeBytes);
     this.#options.log.info({ segment: decision.segment, continues: decision.continues }, 'streaming resumes at this segment');
     return decision.segment;
