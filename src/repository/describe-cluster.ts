@@ -1,13 +1,15 @@
 // The catalog of one cluster as users see it: its backups and increments, and the recoverable window (earliest
 // and latest restorable point, as LSN and commit time read from the WAL), plus any WAL gap. Repository only.
 import type { DecryptionSession } from '../crypto/index.js';
-import { formatLsn, nextWalSegment, parseLsn, segmentStartLsn, type Lsn, type WalSegmentName } from '../postgres/index.js';
+import { formatLsn, parseLsn, segmentStartLsn, toTimelineId, walSegmentOf, type Lsn, type WalSegmentName } from '../postgres/index.js';
 import type { Storage } from '../storage/index.js';
 import { loadBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
 import { loadClusterIdentity } from './cluster-identity.js';
+import { newestCompleteEnd, segmentsAlongPath, timelineOfSegment, type TimelineStep } from './find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
 import { scanArchivedWal } from './scan-archived-wal.js';
+import { loadTimelineHistories, newestDescendantPath } from './timeline-histories.js';
 
 /** One backup or increment in `backups list` output. */
 export interface CatalogEntry {
@@ -79,19 +81,18 @@ function toEntry(manifest: BackupManifest): CatalogEntry {
   };
 }
 
-/** Walk complete segments from `from` on its timeline; returns the contiguous ones and the gaps after them. */
-function walkTimeline(wal: ArchivedWal, from: WalSegmentName, segmentSizeBytes: number): { contiguous: WalSegmentName[]; gaps: WalSegmentName[] } {
-  const newest = [...wal.segments.keys()].filter((name) => name.startsWith(from.slice(0, 8))).sort().at(-1);
+/**
+ * Walk the segments replay reads along `path` from `from`, up to the newest complete one stored on it: the
+ * contiguous ones, and the gaps after the first missing one.
+ */
+function walkPath(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): { contiguous: WalSegmentName[]; gaps: WalSegmentName[] } {
   const contiguous: WalSegmentName[] = [];
   const gaps: WalSegmentName[] = [];
-  if (newest === undefined || newest < from) return { contiguous, gaps };
-  for (let segment = from; ; segment = nextWalSegment(segment, segmentSizeBytes)) {
-    if (wal.segments.has(segment)) {
-      if (gaps.length === 0) contiguous.push(segment);
-    } else {
-      gaps.push(segment);
-    }
-    if (segment === newest) break;
+  const end = newestCompleteEnd(wal, path, from, segmentSizeBytes);
+  if (end <= from) return { contiguous, gaps };
+  for (const segment of segmentsAlongPath(path, from, end, segmentSizeBytes)) {
+    if (!wal.segments.has(segment)) gaps.push(segment);
+    else if (gaps.length === 0) contiguous.push(segment);
   }
   return { contiguous, gaps };
 }
@@ -111,11 +112,16 @@ export async function describeCluster(storage: Storage, session: DecryptionSessi
   if (!identity || !oldestFull || oldestFull.type !== 'full') return catalog;
   const segmentSizeBytes = identity.walSegmentSizeBytes;
 
-  // The latest point: contiguous complete segments from the oldest full backup on, then a partial of the next.
-  const walk = walkTimeline(wal, oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
+  // The latest point: contiguous complete segments from the oldest full backup on, along the timeline history to
+  // the newest timeline descending from it (after a failover or a restore), then a partial of the next segment.
+  const histories = await loadTimelineHistories(storage, session, cluster, wal, signal);
+  const path = newestDescendantPath(toTimelineId(oldestFull.timeline), wal, histories);
+  const walkFrom = segmentStartLsn(oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
+  const walk = walkPath(wal, path, walkFrom, segmentSizeBytes);
   catalog.gaps = walk.gaps;
   const lastComplete = walk.contiguous.at(-1);
-  const next = lastComplete ? nextWalSegment(lastComplete, segmentSizeBytes) : (oldestFull.startSegment as WalSegmentName);
+  const nextStart = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : walkFrom;
+  const next = walSegmentOf(timelineOfSegment(path, nextStart, segmentSizeBytes), nextStart, segmentSizeBytes);
   const partial = walk.gaps.length === 0 ? wal.partials.get(next)?.at(-1) : undefined;
   let latestLsn: Lsn = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : parseLsn(oldestFull.stopLsn);
   if (partial && partial.endLsn > latestLsn) latestLsn = partial.endLsn;

@@ -1,6 +1,6 @@
 // Contiguity of archived WAL on one timeline: which segments between two points are missing, named exactly,
 // so verify and the backup's archive check can say what is lost instead of "something is wrong".
-import { nextWalSegment, walSegmentOf, type Lsn, type TimelineId, type WalSegmentName } from '../postgres/index.js';
+import { nextWalSegment, parseWalSegment, segmentStartLsn, walSegmentOf, type Lsn, type TimelineId, type WalSegmentName } from '../postgres/index.js';
 import type { ArchivedWal } from './list-archived-wal.js';
 
 /**
@@ -16,6 +16,52 @@ export function segmentsBetween(timeline: TimelineId, fromLsn: Lsn, toLsn: Lsn, 
     out.push(segment);
   }
   return out;
+}
+
+/** One timeline of a history path, oldest first: its WAL ends at `endLsn` (its switch), the last one's does not. */
+export interface TimelineStep {
+  timeline: TimelineId;
+  endLsn: Lsn | undefined;
+}
+
+/** Start of the segment holding `lsn`. */
+export function segmentFloor(lsn: Lsn, segmentSizeBytes: number): Lsn {
+  return (lsn - (lsn % BigInt(segmentSizeBytes))) as Lsn;
+}
+
+/**
+ * The timeline whose copy of the segment starting at `segmentStart` replay reads, on a history path. The segment
+ * holding a switch is the child's: PostgreSQL asks for the newest timeline's file first, and the child's copy holds
+ * the parent's WAL before the switch too (the parent's own copy is only ever archived as a partial).
+ */
+export function timelineOfSegment(path: readonly TimelineStep[], segmentStart: Lsn, segmentSizeBytes: number): TimelineId {
+  const step = path.find((candidate) => candidate.endLsn === undefined || segmentStart < segmentFloor(candidate.endLsn, segmentSizeBytes));
+  return (step ?? path.at(-1)!).timeline;
+}
+
+/** Segments needed to replay from `fromLsn` up to (excluding) `toLsn` along a history path, each named as replay reads it. */
+export function segmentsAlongPath(path: readonly TimelineStep[], fromLsn: Lsn, toLsn: Lsn, segmentSizeBytes: number): WalSegmentName[] {
+  const out: WalSegmentName[] = [];
+  const last = (toLsn > fromLsn ? toLsn - 1n : fromLsn) as Lsn;
+  for (let start = segmentFloor(fromLsn, segmentSizeBytes); start <= last; start = (start + BigInt(segmentSizeBytes)) as Lsn) {
+    out.push(walSegmentOf(timelineOfSegment(path, start, segmentSizeBytes), start, segmentSizeBytes));
+  }
+  return out;
+}
+
+/** Whether `segment` is the copy replay reads on `path` (not another branch's, nor a parent's copy of a switch segment). */
+export function isOnPath(path: readonly TimelineStep[], segment: WalSegmentName, segmentSizeBytes: number): boolean {
+  return parseWalSegment(segment, segmentSizeBytes).timeline === timelineOfSegment(path, segmentStartLsn(segment, segmentSizeBytes), segmentSizeBytes);
+}
+
+/** End (exclusive) of the newest complete segment stored on `path` ending after `from`; `from` when there is none. */
+export function newestCompleteEnd(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): Lsn {
+  let end = from;
+  for (const segment of wal.segments.keys()) {
+    const segmentEnd = (segmentStartLsn(segment, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn;
+    if (segmentEnd > end && isOnPath(path, segment, segmentSizeBytes)) end = segmentEnd;
+  }
+  return end;
 }
 
 export interface WalCoverage {

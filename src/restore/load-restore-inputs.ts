@@ -2,15 +2,15 @@
 // archived WAL, timeline histories, recorded restore points and the recoverable window.
 import type { DecryptionSession } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
-import { readObject } from '../pipeline/index.js';
-import { parseTimelineHistory, type TimelineId, type TimelineSwitch } from '../postgres/index.js';
+import type { TimelineId, TimelineSwitch } from '../postgres/index.js';
 import { loadBackupCatalog } from '../repository/backup-catalog.js';
 import type { BackupManifest } from '../repository/backup-manifest.js';
 import { loadClusterIdentity, type ClusterIdentity } from '../repository/cluster-identity.js';
 import { describeCluster, type ClusterCatalog } from '../repository/describe-cluster.js';
 import { listArchivedWal, type ArchivedWal } from '../repository/list-archived-wal.js';
 import { listRestorePoints, type RestorePointRecord } from '../repository/restore-points.js';
-import { readAll, type Storage } from '../storage/index.js';
+import { loadTimelineHistories } from '../repository/timeline-histories.js';
+import type { Storage } from '../storage/index.js';
 
 export interface RestoreInputs {
   identity: ClusterIdentity;
@@ -34,10 +34,6 @@ export async function loadRestoreInputs(storage: Storage, session: DecryptionSes
     listRestorePoints(storage, cluster, signal),
     describeCluster(storage, session, cluster, signal),
   ]);
-  const histories = new Map<TimelineId, TimelineSwitch[]>();
-  for (const [timeline, key] of wal.histories) {
-    const text = (await readAll(readObject({ storage, key, session, expectedScope: { cluster, family: 'wal' }, ...(signal ? { signal } : {}) }), 1 << 20, key)).toString('utf8');
-    histories.set(timeline, parseTimelineHistory(text, timeline));
-  }
+  const histories = await loadTimelineHistories(storage, session, cluster, wal, signal);
   return { identity, manifests, wal, histories, restorePoints, catalog };
 }

@@ -5,7 +5,6 @@ import { LifeboatError } from '../errors/index.js';
 import {
   formatLsn,
   parseLsn,
-  segmentStartLsn,
   timelinePath,
   toTimelineId,
   walSegmentOf,
@@ -16,7 +15,7 @@ import {
 } from '../postgres/index.js';
 import type { BackupManifest, FullBackupManifest, IncrementManifest } from '../repository/backup-manifest.js';
 import type { ClusterCatalog } from '../repository/describe-cluster.js';
-import { segmentsBetween } from '../repository/find-wal-gaps.js';
+import { isOnPath, newestCompleteEnd, segmentFloor, segmentsAlongPath, timelineOfSegment, type TimelineStep } from '../repository/find-wal-gaps.js';
 import type { ArchivedWal } from '../repository/list-archived-wal.js';
 import type { RestorePointRecord } from '../repository/restore-points.js';
 import type { RestoreTarget } from './restore-target.js';
@@ -106,6 +105,19 @@ function backupReaches(backup: FullBackupManifest, target: RestoreTarget, namedL
 function highestTimeline(inputs: PlanInputs): TimelineId {
   const timelines = [...inputs.histories.keys(), ...inputs.manifests.map((m) => m.timeline), ...[...inputs.wal.segments.keys()].map((s) => Number.parseInt(s.slice(0, 8), 16))];
   return toTimelineId(Math.max(1, ...timelines));
+}
+
+/**
+ * The end of everything archived along `path` from `from`: the newest complete segment replay would read there,
+ * or the newest partial after it. Gaps before it are the plan's `missing`.
+ */
+function archivedEnd(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): Lsn {
+  let end = newestCompleteEnd(wal, path, from, segmentSizeBytes);
+  for (const [segment, partials] of wal.partials) {
+    const newest = partials.at(-1);
+    if (newest !== undefined && newest.endLsn > end && isOnPath(path, segment, segmentSizeBytes)) end = newest.endLsn;
+  }
+  return end;
 }
 
 /** Where WAL needed for the target ends (exclusive), on the path's last timeline; undefined = everything archived. */
@@ -199,27 +211,16 @@ export function planRestore(inputs: PlanInputs): RestorePlan {
 
   const wal: PlannedWal[] = [];
   const missing: string[] = [];
-  let from = parseLsn(backup.startLsn);
-  for (const [index, step] of path.entries()) {
-    const isLast = index === path.length - 1;
-    let stepEnd = step.endLsn ?? end;
-    if (stepEnd === undefined) {
-      // Everything archived on the last timeline: the newest complete segment, then a partial after it.
-      const newest = [...inputs.wal.segments.keys()].filter((s) => Number.parseInt(s.slice(0, 8), 16) === step.timeline).sort().at(-1);
-      const partials = [...inputs.wal.partials.values()].flat().filter((p) => Number.parseInt(p.segment.slice(0, 8), 16) === step.timeline);
-      const newestPartial = partials.sort((a, b) => (a.endLsn < b.endLsn ? -1 : 1)).at(-1);
-      const segmentEnd = newest ? ((segmentStartLsn(newest, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : from;
-      stepEnd = newestPartial && newestPartial.endLsn > segmentEnd ? newestPartial.endLsn : segmentEnd;
-    }
-    if (stepEnd <= from) stepEnd = (from + 1n) as Lsn;
-    for (const segment of segmentsBetween(step.timeline, from, stepEnd, segmentSizeBytes)) {
-      const complete = inputs.wal.segments.get(segment);
-      const partial = inputs.wal.partials.get(segment)?.at(-1);
-      if (complete) wal.push({ segment, key: complete.key, source: 'segment', storedSizeBytes: complete.storedSizeBytes, sha256: complete.sha256 });
-      else if (isLast && partial && segment === walSegmentOf(step.timeline, (stepEnd - 1n) as Lsn, segmentSizeBytes)) wal.push({ segment, key: partial.key, source: 'partial', storedSizeBytes: partial.storedSizeBytes });
-      else missing.push(segment);
-    }
-    if (step.endLsn !== undefined) from = step.endLsn;
+  const from = parseLsn(backup.startLsn);
+  let to = end ?? archivedEnd(inputs.wal, path, from, segmentSizeBytes);
+  if (to <= from) to = (from + 1n) as Lsn;
+  const lastSegment = walSegmentOf(timelineOfSegment(path, segmentFloor((to - 1n) as Lsn, segmentSizeBytes), segmentSizeBytes), (to - 1n) as Lsn, segmentSizeBytes);
+  for (const segment of segmentsAlongPath(path, from, to, segmentSizeBytes)) {
+    const complete = inputs.wal.segments.get(segment);
+    const partial = inputs.wal.partials.get(segment)?.at(-1);
+    if (complete) wal.push({ segment, key: complete.key, source: 'segment', storedSizeBytes: complete.storedSizeBytes, sha256: complete.sha256 });
+    else if (partial && segment === lastSegment) wal.push({ segment, key: partial.key, source: 'partial', storedSizeBytes: partial.storedSizeBytes });
+    else missing.push(segment);
   }
   const baseStoredBytes = backup.parts.reduce((sum, part) => sum + part.storedSizeBytes, 0);
   const walStoredBytes = wal.reduce((sum, w) => sum + w.storedSizeBytes, 0);

@@ -1,8 +1,7 @@
-// The WAL archiver across a timeline switch on a real PostgreSQL 15. The switch is made cheaply on the same
-// server: restart it with recovery.signal (and a restore_command that finds nothing), so it replays its own
-// pg_wal, ends archive recovery and promotes itself to timeline 2, exactly as a restore or failover would.
+// The WAL archiver across a timeline switch on a real PostgreSQL 15 (made cheaply on the same server, see
+// tests/harness/promote-timeline.ts), and after a failover no archiver saw, resumed from an empty spool.
 // The archive must then hold the 00000002.history file, timeline 1 up to the switch, and timeline 2 after it.
-import { chownSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nextWalSegment, parseLsn, toTimelineId, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
@@ -11,7 +10,7 @@ import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
 import { createCapturedLog } from '../harness/captured-log.js';
 import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
-import { postgresOsUser } from '../harness/run-as-postgres.js';
+import { currentTimeline as currentTimelineOf, promoteToNextTimeline } from '../harness/promote-timeline.js';
 import { waitFor } from '../harness/wait-for.js';
 import {
   findGaps,
@@ -48,28 +47,8 @@ async function waitUntilStored(segment: WalSegmentName, timeline: number): Promi
   });
 }
 
-async function currentTimeline(): Promise<number> {
-  const [row] = await pg.query<{ timeline: number }>('select timeline_id as timeline from pg_control_checkpoint()');
-  return row!.timeline;
-}
-
-/** Ends the server's timeline: the next start replays pg_wal as an archive recovery and promotes to `next`. */
-async function switchTimeline(next = 2): Promise<void> {
-  await pg.query("alter system set restore_command = 'false'");
-  const signalFile = join(pg.dataDir, 'recovery.signal');
-  writeFileSync(signalFile, '');
-  const owner = postgresOsUser();
-  if (owner !== undefined) chownSync(signalFile, owner.uid, owner.gid);
-  await pg.restart();
-  await waitFor(`the server promoted to timeline ${next}`, async () => {
-    const [row] = await pg.query<{ recovering: boolean; timeline: number }>(
-      'select pg_is_in_recovery() as recovering, (select timeline_id from pg_control_checkpoint()) as timeline',
-    );
-    return row!.recovering === false && row!.timeline === next;
-  });
-  await pg.query('alter system reset restore_command');
-  await pg.query('select pg_reload_conf()');
-}
+const currentTimeline = (): Promise<number> => currentTimelineOf(pg);
+const switchTimeline = (next = 2): Promise<void> => promoteToNextTimeline(pg, next);
 
 describe('WAL archiving across a timeline switch', () => {
   it('archives the history file and both timelines without a gap', async (context) => {
