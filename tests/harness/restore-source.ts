@@ -82,7 +82,7 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
   // The restored server and its restore_command run as the postgres OS user: it must reach the fixture's
   // folders and read the repository, as an operator grants it on a real host. The key file stays 0600.
   chmodSync(fixture.dir, 0o711);
-  chmodSync(repositoryPath(fixture), 0o755);
+  if (fixture.config.repository.driver === 'fs') chmodSync(repositoryPath(fixture), 0o755);
   const cluster = fixture.config.clusters[0]!;
   await pgbench(pg, ['-i', '-s', String(options.scale ?? 1), '-q']);
   await pg.query('alter table pgbench_history add column id bigserial primary key');
@@ -113,7 +113,8 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
       await archiver?.stop();
     },
     async grantRepositoryRead() {
-      await runProcess('chmod', ['-R', 'go+rX', repositoryPath(fixture)]);
+      // An S3 repository is read with the credentials in the restore's fetch config instead.
+      if (fixture.config.repository.driver === 'fs') await runProcess('chmod', ['-R', 'go+rX', repositoryPath(fixture)]);
     },
     async stop() {
       await source.stopArchiver().catch(() => undefined);
