@@ -2,6 +2,7 @@
 // running, pgbench tables (pgbench_history gets an `id` column so restored rows can be matched to the source's)
 // and helpers to wait until WAL up to an LSN is in the repository, and to read commit times from the source.
 import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { runFullBackup } from '../../src/backup/full/run-full-backup.js';
 import type { RuntimeCluster } from '../../src/config/index.js';
@@ -10,6 +11,7 @@ import { parseLsn } from '../../src/postgres/index.js';
 import type { FullBackupManifest } from '../../src/repository/backup-manifest.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
 import { createLifeboatFixture, pgbench, type FixtureOptions, type LifeboatFixture } from './lifeboat-fixture.js';
+import { createRestoreRunner, HISTORY_IDS_SQL, type RestoreRunner } from './restore-runner.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { runProcess } from './run-process.js';
 import { waitFor } from './wait-for.js';
@@ -34,6 +36,13 @@ export interface RestoreSource {
    * for the user lifeboat runs as (root here; in production lifeboat runs as the PostgreSQL OS user).
    */
   grantRepositoryRead(): Promise<void>;
+  /**
+   * Waits until all WAL so far is in the repository, stops the archiver and grants the restore read access;
+   * returns the pgbench_history ids the source then holds, which a --latest restore must hold exactly.
+   */
+  archiveAllAndStop(): Promise<number[]>;
+  /** A restore runner for this source's repository and server, restoring into `baseDir` (default `<fixture>/restores`). */
+  restoreRunner(baseDir?: string): RestoreRunner;
   stop(): Promise<void>;
 }
 
@@ -116,6 +125,14 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
       // An S3 repository is read with the credentials in the restore's fetch config instead.
       if (fixture.config.repository.driver === 'fs') await runProcess('chmod', ['-R', 'go+rX', repositoryPath(fixture)]);
     },
+    async archiveAllAndStop() {
+      await source.waitArchived(await source.currentLsn());
+      await source.stopArchiver();
+      await source.grantRepositoryRead();
+      return (await pg.query<{ id: string }>(HISTORY_IDS_SQL)).map((row) => Number(row.id));
+    },
+    restoreRunner: (baseDir = join(fixture.dir, 'restores')) =>
+      createRestoreRunner({ config: fixture.config, storage: repository.storage, keys: repository.keys, log, baseDir, superuser: pg.superuser, bindir: pg.bindir }),
     async stop() {
       await source.stopArchiver().catch(() => undefined);
       repository.close();

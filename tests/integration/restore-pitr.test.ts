@@ -14,7 +14,7 @@ import { runRestorePoint } from '../../src/restore/run-restore-point.js';
 import { freePort } from '../harness/free-port.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
 import { formatMicros, readSourceCommits, startRestoreSource, type RestoreSource, type SourceCommit } from '../harness/restore-source.js';
-import { balancesSql, createRestoreRunner, HISTORY_IDS_SQL, isPostmasterRunning, type RestoredCluster, type RestoreRunner } from '../harness/restore-runner.js';
+import { balancesSql, isPostmasterRunning, type RestoredCluster, type RestoreRunner } from '../harness/restore-runner.js';
 import { queryPostgres } from '../harness/postgres-query.js';
 import { waitFor } from '../harness/wait-for.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
@@ -77,15 +77,7 @@ beforeAll(async () => {
   ensureCliBuilt();
   source = await startRestoreSource({ scale: 2 });
   const { pg } = source;
-  runner = createRestoreRunner({
-    config: source.fixture.config,
-    storage: source.repository.storage,
-    keys: source.repository.keys,
-    log: source.log,
-    baseDir: join(source.fixture.dir, 'restores'),
-    superuser: pg.superuser,
-    bindir: pg.bindir,
-  });
+  runner = source.restoreRunner();
   backup = await source.fullBackup();
   // Phase A, then an increment (so time targets are bounded by it), then phase B. Rate-limited, so commits
   // are spread out in time and some are isolated.
@@ -109,11 +101,8 @@ beforeAll(async () => {
   await pg.query('create table latest (n int)');
   await pg.query('insert into latest select generate_series(1, 100)');
   await pgbench(pg, ['-c', '2', '-t', '20', '-n']);
-  await source.waitArchived(await source.currentLsn());
-  await source.stopArchiver();
-  latestIds = (await pg.query<{ id: string }>(HISTORY_IDS_SQL)).map((row) => Number(row.id));
+  latestIds = await source.archiveAllAndStop();
   latestBalances = (await pg.query<Record<string, string>>(balancesSql()))[0]!;
-  await source.grantRepositoryRead();
 }, 240_000);
 
 afterAll(async () => {

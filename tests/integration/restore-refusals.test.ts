@@ -16,7 +16,7 @@ import { runRestorePoint } from '../../src/restore/run-restore-point.js';
 import { checkTargetDir, type TargetDirState } from '../../src/restore/target-dir.js';
 import { freePort } from '../harness/free-port.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
-import { createRestoreRunner, HISTORY_IDS_SQL, isPostmasterRunning, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
+import { HISTORY_IDS_SQL, isPostmasterRunning, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
 import { repositoryPath, startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { runAsPostgres } from '../harness/run-as-postgres.js';
 import { runProcess } from '../harness/run-process.js';
@@ -63,15 +63,7 @@ beforeAll(async () => {
   const { pg } = source;
   restoresDir = join(source.fixture.dir, 'restores');
   mkdirSync(restoresDir);
-  runner = createRestoreRunner({
-    config: source.fixture.config,
-    storage: source.repository.storage,
-    keys: source.repository.keys,
-    log: source.log,
-    baseDir: restoresDir,
-    superuser: pg.superuser,
-    bindir: pg.bindir,
-  });
+  runner = source.restoreRunner(restoresDir);
   backup = await source.fullBackup();
   await runRestorePoint(source.cluster, source.repository.storage, 'known-point', AbortSignal.timeout(30_000));
   // Several segments after the backup, each with commits: a recovery that fails midway has work left to do.
@@ -80,10 +72,7 @@ beforeAll(async () => {
     await pg.query('select pg_switch_wal()');
   }
   await pgbench(pg, ['-c', '1', '-t', '25', '-n']);
-  await source.waitArchived(await source.currentLsn());
-  await source.stopArchiver();
-  sourceIds = (await pg.query<{ id: string }>(HISTORY_IDS_SQL)).map((row) => Number(row.id));
-  await source.grantRepositoryRead();
+  sourceIds = await source.archiveAllAndStop();
 }, 180_000);
 
 afterAll(async () => {

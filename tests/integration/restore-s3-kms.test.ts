@@ -3,12 +3,11 @@
 // commit that reached the repository. PostgreSQL's restore_command (`lifeboat wal fetch`, run as the PostgreSQL OS
 // user) reads the bucket and asks KMS itself, with the credentials in the restore's 0600 fetch config.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MOTO_CREDENTIALS } from '../harness/moto.js';
-import { createRestoreRunner, HISTORY_IDS_SQL, type RestoreRunner } from '../harness/restore-runner.js';
+import type { RestoreRunner } from '../harness/restore-runner.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
@@ -37,22 +36,12 @@ beforeAll(async () => {
     },
   });
   const { pg } = source;
-  runner = createRestoreRunner({
-    config: source.fixture.config,
-    storage: source.repository.storage,
-    keys: source.repository.keys,
-    log: source.log,
-    baseDir: join(source.fixture.dir, 'restores'),
-    superuser: pg.superuser,
-    bindir: pg.bindir,
-  });
+  runner = source.restoreRunner();
   await source.fullBackup();
   await pg.query(`insert into pgbench_history (tid, bid, aid, delta, mtime) select 1, 1, g, g, now() from generate_series(1, 500) g`);
   await pg.query('select pg_switch_wal()');
   await pg.query(`insert into pgbench_history (tid, bid, aid, delta, mtime) select 1, 1, g, -g, now() from generate_series(1, 20) g`);
-  await source.waitArchived(await source.currentLsn());
-  await source.stopArchiver();
-  sourceIds = (await pg.query<{ id: string }>(HISTORY_IDS_SQL)).map((row) => Number(row.id));
+  sourceIds = await source.archiveAllAndStop();
   await pg.stop();
 }, 240_000);
 

@@ -1,10 +1,9 @@
 // Restore across a timeline switch: a full backup on timeline 1, a failover of the source to timeline 2 while the
 // archiver runs, more commits there. --latest follows the archived history onto timeline 2 and holds every commit
 // of both timelines; a time before the switch stops on timeline 1 without the later commits.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promoteToNextTimeline } from '../harness/promote-timeline.js';
-import { createRestoreRunner, type RestoredCluster, type RestoreRunner } from '../harness/restore-runner.js';
+import type { RestoredCluster, RestoreRunner } from '../harness/restore-runner.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
@@ -21,15 +20,7 @@ beforeAll(async () => {
   ensureCliBuilt();
   source = await startRestoreSource();
   const { pg } = source;
-  runner = createRestoreRunner({
-    config: source.fixture.config,
-    storage: source.repository.storage,
-    keys: source.repository.keys,
-    log: source.log,
-    baseDir: join(source.fixture.dir, 'restores'),
-    superuser: pg.superuser,
-    bindir: pg.bindir,
-  });
+  runner = source.restoreRunner();
   await source.fullBackup();
   await pg.query('create table marks (id serial primary key, label text not null)');
   await pg.query(`insert into marks (label) values ('timeline 1')`);
@@ -42,10 +33,8 @@ beforeAll(async () => {
   if (pg.runtime === 'local') {
     await promoteToNextTimeline(pg, 2);
     await pg.query(`insert into marks (label) values ('timeline 2')`);
-    await source.waitArchived(await source.currentLsn());
   }
-  await source.stopArchiver();
-  await source.grantRepositoryRead();
+  await source.archiveAllAndStop();
 }, 240_000);
 
 afterAll(async () => {
