@@ -171,7 +171,8 @@ export class ZstdCompressStream extends Duplex {
       (error: unknown) => {
         this.reading = false;
         returnBlock(block.buffer);
-        if (!this.destroyed) this.destroy(error instanceof Error ? error : new Error(String(error)));
+        // The source's own failure, as thrown: its owner recognises it by identity.
+        if (!this.destroyed) this.destroy(error as Error);
       },
     );
   }

@@ -94,8 +94,10 @@ function trackSource(source: Readable | BlockSource): { source: Readable | Block
     source: {
       readInto: (target) =>
         source.readInto(target).catch((error: unknown) => {
-          if (typeof error === 'object' && error !== null) failures.add(error);
-          throw error;
+          // Recorded as thrown; a thrown non-object becomes the Error that is recorded and handed back.
+          const failure = typeof error === 'object' && error !== null ? error : new Error(String(error));
+          failures.add(failure);
+          throw failure;
         }),
       close: () => source.close(),
     },

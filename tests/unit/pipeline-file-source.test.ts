@@ -143,6 +143,15 @@ describe('writeObject from a block source', () => {
     });
   }
 
+  it('a source that throws a non-Error -> that value as an Error, not a lifeboat bug', async () => {
+    const session = createEncryptionSession(provider, { scope });
+    const source = counted({ readInto: () => Promise.reject('device gone'), close: async () => undefined });
+    const error = await writeObject({ storage, key: 'wal/odd', source, compression: { algorithm: 'zstd' }, session }).catch((e: unknown) => e);
+    expect(isLifeboatError(error)).toBe(false);
+    expect((error as Error).message).toBe('device gone');
+    expect(source.closes).toBe(1);
+  });
+
   it('abort while reading -> aborted, nothing stored, the source closed', async () => {
     const controller = new AbortController();
     let reads = 0;

@@ -30,23 +30,24 @@ describe('planSeed', () => {
     expect(decision).toEqual({ segment: '000000010000000000000004', continues: true, newestStored: '000000010000000000000003' });
   });
 
-  it('after a failover no archiver saw, continues the parent up to the switch under the parent\'s name', () => {
+  it('after a failover no archiver saw, continues the parent under the parent\'s names up to the switch segment', () => {
     const wal = archived('000000010000000000000002', '000000010000000000000003');
     expect(planSeed(wal, TL2, TO_TL2, parseLsn('0/4000000'), SIZE)).toMatchObject({ segment: '000000010000000000000004', continues: true });
-    // The parent's segment holding the switch still starts on the parent: its WAL before the switch is the parent's.
-    expect(planSeed(archived('000000010000000000000005'), TL2, TO_TL2, parseLsn('0/4000000'), SIZE).segment).toBe('000000010000000000000006');
+    // The segment holding the switch is the new timeline's copy (it holds the parent's WAL before the switch too),
+    // as restore reads it.
+    expect(planSeed(archived('000000010000000000000005'), TL2, TO_TL2, parseLsn('0/4000000'), SIZE).segment).toBe('000000020000000000000006');
   });
 
-  it('a parent segment holding the switch covers the history only up to the switch', () => {
-    // A complete copy of segment 6 on timeline 1 ran past the switch (the old primary kept writing): after the
-    // switch, this history's WAL is timeline 2's segment 6.
-    const decision = planSeed(archived('000000010000000000000005', '000000010000000000000006'), TL2, TO_TL2, parseLsn('0/4000000'), SIZE);
-    expect(decision).toEqual({ segment: '000000020000000000000006', continues: true, newestStored: '000000010000000000000006' });
+  it('the new timeline\'s copy of the switch segment counts as stored: streaming goes on after it', () => {
+    const toTl2In5: TimelineSwitch[] = [{ parent: TL1, switchLsn: parseLsn('0/5001000'), reason: 'end of recovery' }];
+    const wal = archived('000000010000000000000003', '000000010000000000000004', '000000020000000000000005');
+    expect(planSeed(wal, TL2, toTl2In5, parseLsn('0/1000000'), SIZE)).toEqual({ segment: '000000020000000000000006', continues: true, newestStored: '000000020000000000000005' });
   });
 
-  it('ignores a parent\'s segments past its switch: they belong to another branch', () => {
-    const decision = planSeed(archived('000000010000000000000005', '000000010000000000000009'), TL2, TO_TL2, parseLsn('0/4000000'), SIZE);
-    expect(decision.segment).toBe('000000010000000000000006');
+  it('ignores the parent\'s copies of the switch segment and past it: they belong to another branch', () => {
+    // A complete copy of segment 6 on timeline 1 ran past the switch (the old primary kept writing).
+    const decision = planSeed(archived('000000010000000000000005', '000000010000000000000006', '000000010000000000000009'), TL2, TO_TL2, parseLsn('0/4000000'), SIZE);
+    expect(decision).toEqual({ segment: '000000020000000000000006', continues: true, newestStored: '000000010000000000000005' });
   });
 
   it('continues on the current timeline once it has its own segments', () => {
@@ -57,7 +58,8 @@ describe('planSeed', () => {
   it('follows a history of several switches', () => {
     const toTl3: TimelineSwitch[] = [...TO_TL2, { parent: TL2, switchLsn: parseLsn('0/9000100'), reason: 'failover' }];
     expect(planSeed(archived('000000020000000000000007'), TL3, toTl3, parseLsn('0/1000000'), SIZE).segment).toBe('000000020000000000000008');
-    expect(planSeed(archived('000000020000000000000009'), TL3, toTl3, parseLsn('0/1000000'), SIZE).segment).toBe('000000030000000000000009');
+    expect(planSeed(archived('000000020000000000000008'), TL3, toTl3, parseLsn('0/1000000'), SIZE).segment).toBe('000000030000000000000009');
+    expect(planSeed(archived('000000030000000000000009'), TL3, toTl3, parseLsn('0/1000000'), SIZE).segment).toBe('00000003000000000000000A');
   });
 
   it('a new archive after a failover starts on the timeline holding the restart LSN', () => {

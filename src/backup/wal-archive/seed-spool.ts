@@ -5,7 +5,6 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   lsnFromBigInt,
-  parseWalSegment,
   segmentStartLsn,
   walSegmentOf,
   type Lsn,
@@ -13,6 +12,7 @@ import {
   type TimelineSwitch,
   type WalSegmentName,
 } from '../../postgres/index.js';
+import { isOnPath, segmentFloor, timelineOfSegment, type TimelineStep } from '../../repository/find-wal-gaps.js';
 import type { ArchivedWal } from '../../repository/list-archived-wal.js';
 import { createWalGapError } from './wal-gap-error.js';
 
@@ -28,10 +28,10 @@ export interface SeedDecision {
 /**
  * The first segment to stream for a server on `timeline` whose history (its parents and their switch LSNs,
  * oldest first) is `history`: right after the newest complete segment stored on that history, else the one
- * holding `guardRestartLsn` (a new archive starts where the server's guard slot reserved WAL). The segment is
- * named for the timeline its WAL belongs to: after a failover that no archiver saw, WAL before the switch exists
- * on the server only under the parent's names, and pg_receivewal started there streams the parent up to the
- * switch and then follows the history onto `timeline` by itself. The caller checks the server still has it.
+ * holding `guardRestartLsn` (a new archive starts where the server's guard slot reserved WAL). Segments are named
+ * as restore reads them (see timelineOfSegment): after a failover that no archiver saw, WAL before the switch
+ * segment exists on the server only under the parent's names, and pg_receivewal started there streams the parent
+ * up to the switch and then follows the history onto `timeline` by itself. The caller checks the server has it.
  */
 export function planSeed(
   wal: ArchivedWal,
@@ -40,22 +40,18 @@ export function planSeed(
   guardRestartLsn: Lsn,
   segmentSizeBytes: number,
 ): SeedDecision {
-  // Each timeline of the history with the LSN where it ended (the current one has not).
-  const path = [...history.map((entry) => ({ timeline: entry.parent, endLsn: entry.switchLsn as Lsn | undefined })), { timeline, endLsn: undefined }];
-  const stepAt = (lsn: Lsn): (typeof path)[number] => path.find((step) => step.endLsn === undefined || lsn < step.endLsn) ?? { timeline, endLsn: undefined };
-  let newest: { name: WalSegmentName; coveredTo: Lsn } | undefined;
+  const path: TimelineStep[] = [...history.map((entry) => ({ timeline: entry.parent, endLsn: entry.switchLsn as Lsn | undefined })), { timeline, endLsn: undefined }];
+  const segmentAt = (lsn: Lsn): WalSegmentName => walSegmentOf(timelineOfSegment(path, segmentFloor(lsn, segmentSizeBytes), segmentSizeBytes), lsn, segmentSizeBytes);
+  let newest: { name: WalSegmentName; end: Lsn } | undefined;
   for (const name of wal.segments.keys()) {
-    const start = segmentStartLsn(name, segmentSizeBytes);
-    const step = stepAt(start);
-    // Only segments of this history count: a parent's segments past its switch belong to another branch, and
-    // its segment holding the switch covers this history only up to the switch.
-    if (parseWalSegment(name, segmentSizeBytes).timeline !== step.timeline) continue;
-    const end = lsnFromBigInt(start + BigInt(segmentSizeBytes));
-    const coveredTo = step.endLsn !== undefined && step.endLsn < end ? step.endLsn : end;
-    if (newest === undefined || coveredTo > newest.coveredTo) newest = { name, coveredTo };
+    // Only this history's copies count: not a parent's copies past its switch (another branch), nor the parent's
+    // copy of the segment holding a switch (the child's copy is the one restore reads).
+    if (!isOnPath(path, name, segmentSizeBytes)) continue;
+    const end = lsnFromBigInt(segmentStartLsn(name, segmentSizeBytes) + BigInt(segmentSizeBytes));
+    if (newest === undefined || end > newest.end) newest = { name, end };
   }
-  if (newest === undefined) return { segment: walSegmentOf(stepAt(guardRestartLsn).timeline, guardRestartLsn, segmentSizeBytes), continues: false };
-  return { segment: walSegmentOf(stepAt(newest.coveredTo).timeline, newest.coveredTo, segmentSizeBytes), continues: true, newestStored: newest.name };
+  if (newest === undefined) return { segment: segmentAt(guardRestartLsn), continues: false };
+  return { segment: segmentAt(newest.end), continues: true, newestStored: newest.name };
 }
 
 /**
