@@ -45,8 +45,9 @@ describe('large objects on S3 + KMS', () => {
     expect(small.sha256Out).toBe(small.sha256In);
     expect(large.sha256Out).toBe(large.sha256In);
     expect(large.storedSizeBytes).toBeLessThan(1024 * 1024 * 1024);
-    // Memory does not grow with the object: 8x the data costs at most a few buffers more.
-    expect(large.maxRssBytes - small.maxRssBytes).toBeLessThan(48 * 1024 * 1024);
+    // Memory does not grow with the object: 8x the data costs at most a few buffers more. Peaks of equal runs vary
+    // by up to ~50 MB here (when the collections happen to run); keeping a tenth of the extra 896 MiB would add ~90.
+    expect(large.maxRssBytes - small.maxRssBytes).toBeLessThan(64 * 1024 * 1024);
     // Measured 220-260 MB here, whatever the size (once 287 MB for 128 MiB): ~86 MB of node and the S3, KMS and
     // Encryption SDKs before any byte moves, ~32 MB two zstd worker threads, 25 MB of S3 parts in flight, stream
     // buffers and up to 32 MiB of them awaiting the garbage pacer's next collection. The foundation's 200 MB target
