@@ -11,6 +11,13 @@ type GcFunction = (options: { type: 'minor' | 'major'; execution: 'sync' | 'asyn
 
 /** Buffer bytes let go between two collections, at most. */
 const BYTES_PER_COLLECTION = 32 * 1024 * 1024;
+/**
+ * What one buffer counts for at least. V8 also does bookkeeping per buffer, and many small ones push it into full
+ * (mark-compact) collections sooner than their bytes suggest. Measured on 1 GiB piped through writeObject in the
+ * 64 KiB chunks of a pipe: ~45 mark-compacts with 32 MiB of chunks between young collections, 14-18 with 8 MiB
+ * (and ~10% less CPU); decoded blocks (4 MiB each) gain nothing from more frequent collections.
+ */
+const MIN_BYTES_PER_BUFFER = 256 * 1024;
 
 let gc: GcFunction | null | undefined;
 let releasedBytes = 0;
@@ -29,11 +36,11 @@ function exposedGc(): GcFunction | null {
 }
 
 /**
- * Note that `bytes` of ArrayBuffer memory just became garbage (or will once the consumer is done with it); a young
- * collection runs once enough has accumulated. Cheap: a counter, and a scavenge per 32 MiB.
+ * Note that a buffer of `bytes` just became garbage (or will once the consumer is done with it); a young
+ * collection runs once enough has accumulated. Cheap: a counter, and a scavenge per 32 MiB (or 128 buffers).
  */
 export function noteReleasedBuffers(bytes: number): void {
-  releasedBytes += bytes;
+  releasedBytes += Math.max(bytes, MIN_BYTES_PER_BUFFER);
   if (releasedBytes < BYTES_PER_COLLECTION) return;
   releasedBytes = 0;
   const collect = exposedGc();

@@ -1,5 +1,5 @@
-// The garbage pacer really collects: a young-generation collection runs once 32 MiB of buffers were let go, and
-// not before; decoding a large object triggers it without anyone calling it.
+// The garbage pacer really collects: a young-generation collection runs once 32 MiB of buffers (or 128 small
+// ones) were let go, and not before; decoding a large object triggers it without anyone calling it.
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,15 @@ describe('garbage pacer', () => {
       for (let i = 0; i < 4; i++) noteReleasedBuffers(32 * MIB);
     })).toBeGreaterThanOrEqual(4);
     expect(pacedCollections()).toBe(before + 5);
+  });
+
+  it('counts each buffer for at least 256 KiB: 128 small pipe chunks make a collection', () => {
+    noteReleasedBuffers(32 * MIB);
+    const before = pacedCollections();
+    for (let i = 0; i < 127; i++) noteReleasedBuffers(64 * 1024);
+    expect(pacedCollections()).toBe(before);
+    noteReleasedBuffers(64 * 1024);
+    expect(pacedCollections()).toBe(before + 1);
   });
 
   it('decoding 256 MiB collects along the way without being asked', async () => {
