@@ -1,12 +1,12 @@
 // The catalog of one cluster as users see it: its backups and increments, and the recoverable window (earliest
 // and latest restorable point, as LSN and commit time read from the WAL), plus any WAL gap. Repository only.
 import type { DecryptionSession } from '../crypto/index.js';
-import { formatLsn, parseLsn, segmentStartLsn, toTimelineId, walSegmentOf, type Lsn, type WalSegmentName } from '../postgres/index.js';
+import { formatLsn, parseLsn, segmentStartLsn, toTimelineId, type Lsn, type WalSegmentName } from '../postgres/index.js';
 import type { Storage } from '../storage/index.js';
 import { loadBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
 import { loadClusterIdentity } from './cluster-identity.js';
-import { newestCompleteEnd, segmentsAlongPath, timelineOfSegment, type TimelineStep } from './find-wal-gaps.js';
+import { newestCompleteEnd, segmentOnPath, segmentsAlongPath, type TimelineStep } from './find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
 import { scanArchivedWal } from './scan-archived-wal.js';
 import { loadTimelineHistories, newestDescendantPath } from './timeline-histories.js';
@@ -120,10 +120,10 @@ export async function describeCluster(storage: Storage, session: DecryptionSessi
   const walk = walkPath(wal, path, walkFrom, segmentSizeBytes);
   catalog.gaps = walk.gaps;
   const lastComplete = walk.contiguous.at(-1);
-  const nextStart = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : walkFrom;
-  const next = walSegmentOf(timelineOfSegment(path, nextStart, segmentSizeBytes), nextStart, segmentSizeBytes);
+  const lastCompleteEnd = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : undefined;
+  const next = segmentOnPath(path, lastCompleteEnd ?? walkFrom, segmentSizeBytes);
   const partial = walk.gaps.length === 0 ? wal.partials.get(next)?.at(-1) : undefined;
-  let latestLsn: Lsn = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : parseLsn(oldestFull.stopLsn);
+  let latestLsn: Lsn = lastCompleteEnd ?? parseLsn(oldestFull.stopLsn);
   if (partial && partial.endLsn > latestLsn) latestLsn = partial.endLsn;
   const stop = parseLsn(oldestFull.stopLsn);
   if (latestLsn < stop) latestLsn = stop;

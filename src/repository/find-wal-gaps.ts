@@ -39,12 +39,17 @@ export function timelineOfSegment(path: readonly TimelineStep[], segmentStart: L
   return (step ?? path.at(-1)!).timeline;
 }
 
+/** The segment holding `lsn` on a history path, named as replay reads it (see {@link timelineOfSegment}). */
+export function segmentOnPath(path: readonly TimelineStep[], lsn: Lsn, segmentSizeBytes: number): WalSegmentName {
+  return walSegmentOf(timelineOfSegment(path, segmentFloor(lsn, segmentSizeBytes), segmentSizeBytes), lsn, segmentSizeBytes);
+}
+
 /** Segments needed to replay from `fromLsn` up to (excluding) `toLsn` along a history path, each named as replay reads it. */
 export function segmentsAlongPath(path: readonly TimelineStep[], fromLsn: Lsn, toLsn: Lsn, segmentSizeBytes: number): WalSegmentName[] {
   const out: WalSegmentName[] = [];
   const last = (toLsn > fromLsn ? toLsn - 1n : fromLsn) as Lsn;
   for (let start = segmentFloor(fromLsn, segmentSizeBytes); start <= last; start = (start + BigInt(segmentSizeBytes)) as Lsn) {
-    out.push(walSegmentOf(timelineOfSegment(path, start, segmentSizeBytes), start, segmentSizeBytes));
+    out.push(segmentOnPath(path, start, segmentSizeBytes));
   }
   return out;
 }
@@ -54,14 +59,20 @@ export function isOnPath(path: readonly TimelineStep[], segment: WalSegmentName,
   return parseWalSegment(segment, segmentSizeBytes).timeline === timelineOfSegment(path, segmentStartLsn(segment, segmentSizeBytes), segmentSizeBytes);
 }
 
+/** The newest complete segment stored on `path` and its end (exclusive), if any. */
+export function newestCompleteOnPath(wal: ArchivedWal, path: readonly TimelineStep[], segmentSizeBytes: number): { segment: WalSegmentName; end: Lsn } | undefined {
+  let newest: { segment: WalSegmentName; end: Lsn } | undefined;
+  for (const segment of wal.segments.keys()) {
+    const end = (segmentStartLsn(segment, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn;
+    if ((newest === undefined || end > newest.end) && isOnPath(path, segment, segmentSizeBytes)) newest = { segment, end };
+  }
+  return newest;
+}
+
 /** End (exclusive) of the newest complete segment stored on `path` ending after `from`; `from` when there is none. */
 export function newestCompleteEnd(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): Lsn {
-  let end = from;
-  for (const segment of wal.segments.keys()) {
-    const segmentEnd = (segmentStartLsn(segment, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn;
-    if (segmentEnd > end && isOnPath(path, segment, segmentSizeBytes)) end = segmentEnd;
-  }
-  return end;
+  const newest = newestCompleteOnPath(wal, path, segmentSizeBytes);
+  return newest !== undefined && newest.end > from ? newest.end : from;
 }
 
 export interface WalCoverage {

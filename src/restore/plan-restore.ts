@@ -7,7 +7,6 @@ import {
   parseLsn,
   timelinePath,
   toTimelineId,
-  walSegmentOf,
   type Lsn,
   type TimelineId,
   type TimelineSwitch,
@@ -15,7 +14,7 @@ import {
 } from '../postgres/index.js';
 import type { BackupManifest, FullBackupManifest, IncrementManifest } from '../repository/backup-manifest.js';
 import type { ClusterCatalog } from '../repository/describe-cluster.js';
-import { isOnPath, newestCompleteEnd, segmentFloor, segmentsAlongPath, timelineOfSegment, type TimelineStep } from '../repository/find-wal-gaps.js';
+import { isOnPath, newestCompleteEnd, segmentOnPath, segmentsAlongPath, type TimelineStep } from '../repository/find-wal-gaps.js';
 import type { ArchivedWal } from '../repository/list-archived-wal.js';
 import type { RestorePointRecord } from '../repository/restore-points.js';
 import type { RestoreTarget } from './restore-target.js';
@@ -214,7 +213,7 @@ export function planRestore(inputs: PlanInputs): RestorePlan {
   const from = parseLsn(backup.startLsn);
   let to = end ?? archivedEnd(inputs.wal, path, from, segmentSizeBytes);
   if (to <= from) to = (from + 1n) as Lsn;
-  const lastSegment = walSegmentOf(timelineOfSegment(path, segmentFloor((to - 1n) as Lsn, segmentSizeBytes), segmentSizeBytes), (to - 1n) as Lsn, segmentSizeBytes);
+  const lastSegment = segmentOnPath(path, (to - 1n) as Lsn, segmentSizeBytes);
   for (const segment of segmentsAlongPath(path, from, to, segmentSizeBytes)) {
     const complete = inputs.wal.segments.get(segment);
     const partial = inputs.wal.partials.get(segment)?.at(-1);

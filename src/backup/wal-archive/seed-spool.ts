@@ -3,16 +3,8 @@
 // no longer has that WAL, stop and name the gap: silently skipping it would break every restore across it.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  lsnFromBigInt,
-  segmentStartLsn,
-  walSegmentOf,
-  type Lsn,
-  type TimelineId,
-  type TimelineSwitch,
-  type WalSegmentName,
-} from '../../postgres/index.js';
-import { isOnPath, segmentFloor, timelineOfSegment, type TimelineStep } from '../../repository/find-wal-gaps.js';
+import type { Lsn, TimelineId, TimelineSwitch, WalSegmentName } from '../../postgres/index.js';
+import { newestCompleteOnPath, segmentOnPath, type TimelineStep } from '../../repository/find-wal-gaps.js';
 import type { ArchivedWal } from '../../repository/list-archived-wal.js';
 import { createWalGapError } from './wal-gap-error.js';
 
@@ -41,17 +33,11 @@ export function planSeed(
   segmentSizeBytes: number,
 ): SeedDecision {
   const path: TimelineStep[] = [...history.map((entry) => ({ timeline: entry.parent, endLsn: entry.switchLsn as Lsn | undefined })), { timeline, endLsn: undefined }];
-  const segmentAt = (lsn: Lsn): WalSegmentName => walSegmentOf(timelineOfSegment(path, segmentFloor(lsn, segmentSizeBytes), segmentSizeBytes), lsn, segmentSizeBytes);
-  let newest: { name: WalSegmentName; end: Lsn } | undefined;
-  for (const name of wal.segments.keys()) {
-    // Only this history's copies count: not a parent's copies past its switch (another branch), nor the parent's
-    // copy of the segment holding a switch (the child's copy is the one restore reads).
-    if (!isOnPath(path, name, segmentSizeBytes)) continue;
-    const end = lsnFromBigInt(segmentStartLsn(name, segmentSizeBytes) + BigInt(segmentSizeBytes));
-    if (newest === undefined || end > newest.end) newest = { name, end };
-  }
-  if (newest === undefined) return { segment: segmentAt(guardRestartLsn), continues: false };
-  return { segment: segmentAt(newest.end), continues: true, newestStored: newest.name };
+  // Only this history's copies count: not a parent's copies past its switch (another branch), nor the parent's copy
+  // of the segment holding a switch (the child's copy is the one restore reads).
+  const newest = newestCompleteOnPath(wal, path, segmentSizeBytes);
+  if (newest === undefined) return { segment: segmentOnPath(path, guardRestartLsn, segmentSizeBytes), continues: false };
+  return { segment: segmentOnPath(path, newest.end, segmentSizeBytes), continues: true, newestStored: newest.segment };
 }
 
 /**
