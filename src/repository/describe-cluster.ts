@@ -1,11 +1,11 @@
 // The catalog of one cluster as users see it: its backups and increments, and the recoverable window (earliest
 // and latest restorable point, as LSN and commit time read from the WAL), plus any WAL gap. Repository only.
 import type { DecryptionSession } from '../crypto/index.js';
-import { formatLsn, parseLsn, segmentStartLsn, toTimelineId, type Lsn, type WalSegmentName } from '../postgres/index.js';
+import { formatLsn, parseLsn, segmentStartLsn, toTimelineId, type Lsn, type TimelineId, type TimelineSwitch, type WalSegmentName } from '../postgres/index.js';
 import type { Storage } from '../storage/index.js';
 import { loadBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
-import { loadClusterIdentity } from './cluster-identity.js';
+import { loadClusterIdentity, type ClusterIdentity } from './cluster-identity.js';
 import { newestCompleteEnd, segmentOnPath, segmentsAlongPath, type TimelineStep } from './find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
 import { scanArchivedWal } from './scan-archived-wal.js';
@@ -97,10 +97,33 @@ function walkPath(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, se
   return { contiguous, gaps };
 }
 
+/** What a catalog is made from; a restore, which needs them itself, loads them once for both. */
+export interface ClusterContents {
+  identity: ClusterIdentity | undefined;
+  manifests: BackupManifest[];
+  wal: ArchivedWal;
+  /** Parsed timeline histories; loaded here when not given. */
+  histories?: ReadonlyMap<TimelineId, TimelineSwitch[]>;
+}
+
 export async function describeCluster(storage: Storage, session: DecryptionSession, cluster: string, signal?: AbortSignal): Promise<ClusterCatalog> {
-  const identity = await loadClusterIdentity(storage, cluster, signal);
-  const manifests = await loadBackupCatalog(storage, cluster, signal);
-  const wal = await listArchivedWal(storage, cluster, signal);
+  const [identity, manifests, wal] = await Promise.all([
+    loadClusterIdentity(storage, cluster, signal),
+    loadBackupCatalog(storage, cluster, signal),
+    listArchivedWal(storage, cluster, signal),
+  ]);
+  return describeClusterContents(storage, session, cluster, { identity, manifests, wal }, signal);
+}
+
+/** The catalog of `cluster` from contents already loaded; reads WAL objects only for the latest commit time. */
+export async function describeClusterContents(
+  storage: Storage,
+  session: DecryptionSession,
+  cluster: string,
+  contents: ClusterContents,
+  signal?: AbortSignal,
+): Promise<ClusterCatalog> {
+  const { identity, manifests, wal } = contents;
   const catalog: ClusterCatalog = {
     cluster,
     ...(identity ? { systemIdentifier: identity.systemIdentifier, postgresMajorVersion: identity.postgresMajorVersion } : {}),
@@ -114,7 +137,7 @@ export async function describeCluster(storage: Storage, session: DecryptionSessi
 
   // The latest point: contiguous complete segments from the oldest full backup on, along the timeline history to
   // the newest timeline descending from it (after a failover or a restore), then a partial of the next segment.
-  const histories = await loadTimelineHistories(storage, session, cluster, wal, signal);
+  const histories = contents.histories ?? (await loadTimelineHistories(storage, session, cluster, wal, signal));
   const path = newestDescendantPath(toTimelineId(oldestFull.timeline), wal, histories);
   const walkFrom = segmentStartLsn(oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
   const walk = walkPath(wal, path, walkFrom, segmentSizeBytes);

@@ -6,7 +6,7 @@ import type { TimelineId, TimelineSwitch } from '../postgres/index.js';
 import { loadBackupCatalog } from '../repository/backup-catalog.js';
 import type { BackupManifest } from '../repository/backup-manifest.js';
 import { loadClusterIdentity, type ClusterIdentity } from '../repository/cluster-identity.js';
-import { describeCluster, type ClusterCatalog } from '../repository/describe-cluster.js';
+import { describeClusterContents, type ClusterCatalog } from '../repository/describe-cluster.js';
 import { listArchivedWal, type ArchivedWal } from '../repository/list-archived-wal.js';
 import { listRestorePoints, type RestorePointRecord } from '../repository/restore-points.js';
 import { loadTimelineHistories } from '../repository/timeline-histories.js';
@@ -28,12 +28,12 @@ export async function loadRestoreInputs(storage: Storage, session: DecryptionSes
       hint: 'check the cluster name and that the config points at the right bucket or folder (`lifeboat backups list --cluster NAME`)',
     });
   }
-  const [manifests, wal, restorePoints, catalog] = await Promise.all([
+  const [manifests, wal, restorePoints] = await Promise.all([
     loadBackupCatalog(storage, cluster, signal),
     listArchivedWal(storage, cluster, signal),
     listRestorePoints(storage, cluster, signal),
-    describeCluster(storage, session, cluster, signal),
   ]);
   const histories = await loadTimelineHistories(storage, session, cluster, wal, signal);
+  const catalog = await describeClusterContents(storage, session, cluster, { identity, manifests, wal, histories }, signal);
   return { identity, manifests, wal, histories, restorePoints, catalog };
 }
