@@ -63,14 +63,13 @@ function contentStages(
   level: number,
   key: string,
 ): { stages: (Readable | Duplex)[]; contentDigest(): ContentDigest } {
-  const blockSource = isBlockSource(source) ? source : undefined;
-  const hashing = createHashingCompressStream({ algorithm, level, description: key, source: blockSource });
+  const hashing = createHashingCompressStream({ algorithm, level, description: key, source: isBlockSource(source) ? source : undefined });
   if (hashing !== undefined) {
-    return { stages: blockSource === undefined ? [source as Readable, hashing.stream] : [hashing.stream], contentDigest: hashing.contentDigest };
+    return { stages: isBlockSource(source) ? [hashing.stream] : [source, hashing.stream], contentDigest: hashing.contentDigest };
   }
   const plaintext = new DigestStream();
   return {
-    stages: [blockSource === undefined ? (source as Readable) : blockSourceToReadable(blockSource), plaintext, createCompressStream({ algorithm, level, description: key })],
+    stages: [isBlockSource(source) ? blockSourceToReadable(source) : source, plaintext, createCompressStream({ algorithm, level, description: key })],
     contentDigest: () => ({ sha256: plaintext.sha256, sizeBytes: plaintext.sizeBytes }),
   };
 }
