@@ -6,6 +6,7 @@ import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
 import type { BlockSource } from './block-source.js';
 import { noteReleasedBuffers } from './garbage-pacer.js';
+import { copyOutOfSharedBlock, returnSharedBlock, takeSharedBlock } from './shared-blocks.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
 /** Options for {@link ZstdCompressStream}. */
@@ -43,24 +44,10 @@ export interface ContentDigest {
 
 const DEFAULT_BLOCK_SIZE_BYTES = 2 * 1024 * 1024;
 
-/**
- * Input blocks shared by every compress stream in the process. Shared memory, reused: a block once posted to a
- * worker stays referenced by that worker's heap until the worker collects garbage (rarely: measured, 16 MiB per WAL
- * segment piled up in the archiver until the pool went idle), and fresh buffers would also count as new external
- * memory and make V8 run full GCs. A bounded free list keeps memory flat across any number of streams.
- */
-const freeBlocks = new Map<number, SharedArrayBuffer[]>();
-/** Free blocks kept per size: enough for the in-flight blocks of a few concurrent streams. */
-const MAX_FREE_BLOCKS_PER_SIZE = 16;
-
-function takeBlock(sizeBytes: number): SharedArrayBuffer {
-  return freeBlocks.get(sizeBytes)?.pop() ?? new SharedArrayBuffer(sizeBytes);
-}
-
-function returnBlock(block: SharedArrayBuffer): void {
-  const list = freeBlocks.get(block.byteLength) ?? [];
-  if (list.length < MAX_FREE_BLOCKS_PER_SIZE) list.push(block);
-  freeBlocks.set(block.byteLength, list);
+/** zstd's ZSTD_COMPRESSBOUND (zstd.h): the largest frame `sizeBytes` of input can compress to. */
+function zstdCompressBound(sizeBytes: number): number {
+  const small = 128 * 1024;
+  return sizeBytes + (sizeBytes >>> 8) + (sizeBytes < small ? (small - sizeBytes) >>> 11 : 0);
 }
 
 export class ZstdCompressStream extends Duplex {
@@ -143,12 +130,12 @@ export class ZstdCompressStream extends Duplex {
     const source = this.source;
     if (source === undefined || this.reading || this.sourceEnded || this.destroyed || !this.hasRoom()) return;
     this.reading = true;
-    const block = new Uint8Array(takeBlock(this.blockSizeBytes));
+    const block = new Uint8Array(takeSharedBlock(this.blockSizeBytes));
     source.readInto(block).then(
       (length) => {
         this.reading = false;
         if (this.destroyed) {
-          returnBlock(block.buffer);
+          returnSharedBlock(block.buffer);
           return;
         }
         if (length === block.length) {
@@ -164,13 +151,13 @@ export class ZstdCompressStream extends Duplex {
           this.block = block;
           this.blockFill = length;
         } else {
-          returnBlock(block.buffer);
+          returnSharedBlock(block.buffer);
         }
         this.end();
       },
       (error: unknown) => {
         this.reading = false;
-        returnBlock(block.buffer);
+        returnSharedBlock(block.buffer);
         // The source's own failure, as thrown: its owner recognises it by identity.
         if (!this.destroyed) this.destroy(error as Error);
       },
@@ -193,7 +180,7 @@ export class ZstdCompressStream extends Duplex {
         this.pendingWrite = { chunk: chunk.subarray(offset), callback };
         return;
       }
-      this.block ??= new Uint8Array(takeBlock(this.blockSizeBytes));
+      this.block ??= new Uint8Array(takeSharedBlock(this.blockSizeBytes));
       const take = Math.min(chunk.length - offset, this.blockSizeBytes - this.blockFill);
       this.block.set(chunk.subarray(offset, offset + take), this.blockFill);
       this.blockFill += take;
@@ -211,13 +198,13 @@ export class ZstdCompressStream extends Duplex {
   /** One use of `block` by a worker ended; the last one returns it to the free list and may let a parked write go on. */
   private blockDone(block: SharedArrayBuffer, uses: { left: number }): void {
     if (--uses.left > 0) return;
-    returnBlock(block);
+    returnSharedBlock(block);
     this.blocksOut--;
     if (!this.destroyed) this.emitInOrder();
   }
 
   private submitBlock(): void {
-    const input = this.block?.buffer ?? takeBlock(this.blockSizeBytes);
+    const input = this.block?.buffer ?? takeSharedBlock(this.blockSizeBytes);
     const length = this.blockFill;
     const seq = this.submitted++;
     this.block = undefined;
@@ -240,12 +227,15 @@ export class ZstdCompressStream extends Duplex {
         },
       );
     }
-    this.lease.pool.compress(this, input, length, this.level).then(
+    const output = takeSharedBlock(zstdCompressBound(this.blockSizeBytes));
+    this.lease.pool.compress(this, input, length, output, this.level).then(
       (reply) => {
-        if (!this.destroyed && reply.output !== undefined) this.finished.set(seq, Buffer.from(reply.output, 0, reply.outputLength));
+        if (!this.destroyed) this.finished.set(seq, copyOutOfSharedBlock(output, reply.outputLength));
+        returnSharedBlock(output);
         this.blockDone(input, uses);
       },
       (error: unknown) => {
+        returnSharedBlock(output);
         this.blockDone(input, uses);
         if (!this.destroyed) this.destroy(this.wrapError(error));
       },

@@ -4,6 +4,7 @@
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
 import { noteReleasedBuffers } from './garbage-pacer.js';
+import { copyOutOfSharedBlock, returnSharedBlock, takeSharedBlock } from './shared-blocks.js';
 import type { ContentDigest } from './zstd-compress-stream.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
@@ -119,20 +120,25 @@ export class ZstdDecompressStream extends Duplex {
     this.requestsInFlight++;
     const hash = this.verifyContent !== undefined && !this.sentFirstRequest;
     this.sentFirstRequest = true;
-    this.lease.pool.decompress(this, this.session, input, length, this.maxOutputBytes, hash).then(
+    // Decoded into shared memory and copied out here (see shared-blocks.ts for why not a transferred buffer).
+    const output = takeSharedBlock(this.maxOutputBytes);
+    this.lease.pool.decompress(this, this.session, input, length, output, hash).then(
       (reply) => {
+        const decoded = reply.outputLength > 0 && !this.destroyed ? copyOutOfSharedBlock(output, reply.outputLength) : undefined;
+        returnSharedBlock(output);
         if (this.destroyed) return;
         this.requestsInFlight--;
         this.moreOutput = reply.drained !== true;
         this.inFrame = reply.inFrame === true;
-        if (reply.output !== undefined && reply.outputLength > 0) {
-          this.contentBytes += reply.outputLength;
-          noteReleasedBuffers(reply.outputLength);
-          this.readableWantsMore = this.push(Buffer.from(reply.output, 0, reply.outputLength));
+        if (decoded !== undefined) {
+          this.contentBytes += decoded.length;
+          noteReleasedBuffers(decoded.length);
+          this.readableWantsMore = this.push(decoded);
         }
         this.pump();
       },
       (error: unknown) => {
+        returnSharedBlock(output);
         if (!this.destroyed) this.destroy(this.wrapError(error));
       },
     );

@@ -67,14 +67,17 @@ export class ZstdWorkerPool {
     return this.workers.size;
   }
 
-  /** Compress one block on any worker; the caller must not touch `input` until the promise settles. */
-  compress(owner: object, input: SharedArrayBuffer, length: number, level: number): Promise<DoneReply> {
+  /**
+   * Compress one block on any worker into one frame at the start of `output` (see zstdCompressBound); the caller
+   * must not touch `input` or `output` until the promise settles.
+   */
+  compress(owner: object, input: SharedArrayBuffer, length: number, output: SharedArrayBuffer, level: number): Promise<DoneReply> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new ZstdWorkerError('cancelled', 'the zstd worker pool was shut down'));
         return;
       }
-      const request: WorkerRequest = { type: 'compress', id: this.nextId++, input, length, level };
+      const request: WorkerRequest = { type: 'compress', id: this.nextId++, input, length, output, level };
       this.queue.push({ request, transfer: [], owner, resolve, reject });
       this.dispatch();
     });
@@ -87,15 +90,18 @@ export class ZstdWorkerPool {
     return session;
   }
 
-  /** Feed the session's decoder (`input` is transferred) or, without input, collect more of its output. */
-  decompress(owner: object, session: number, input: ArrayBuffer | undefined, length: number, maxOutputBytes: number, hash = false): Promise<DoneReply> {
+  /**
+   * Feed the session's decoder (`input` is transferred) or, without input, collect more of its output, decoded into
+   * `output` (at most its size); the caller must not touch `output` until the promise settles.
+   */
+  decompress(owner: object, session: number, input: ArrayBuffer | undefined, length: number, output: SharedArrayBuffer, hash = false): Promise<DoneReply> {
     return new Promise((resolve, reject) => {
       const worker = this.sessions.get(session);
       if (worker === undefined || worker === 'lost' || worker.closing) {
         reject(new ZstdWorkerError('crashed', 'the zstd worker holding this decoder stopped'));
         return;
       }
-      const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, maxOutputBytes, hash };
+      const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, output, hash };
       // Sent at once, not queued: a session has one request in flight at most and must stay on its worker.
       this.send(worker, { request, transfer: input === undefined ? [] : [input], owner, resolve, reject });
     });

@@ -1,27 +1,28 @@
 // The messages exchanged with a zstd worker thread (whose code is zstd-worker-source.ts), typed for the pool.
-// Blocks to compress live in SharedArrayBuffers the stream reuses; other buffers travel as transferred
-// ArrayBuffers. Either way no block is copied between threads.
+// Blocks to compress and every output live in SharedArrayBuffers the streams reuse (see shared-blocks.ts);
+// compressed input to decode travels as a transferred ArrayBuffer. No reply carries a buffer.
 
 /**
- * Compress `input[0, length)` at `level` into one zstd frame. `input` is shared, not transferred: the stream reuses
- * it after the reply, so the main thread does not allocate (and garbage-collect) a fresh 4 MiB per block.
+ * Compress `input[0, length)` at `level` into one zstd frame written at the start of `output` (at least
+ * zstd's compressBound(length) bytes). Both are shared, not transferred: the stream reuses them after the reply.
  */
 export interface CompressRequest {
   type: 'compress';
   id: number;
   input: SharedArrayBuffer;
   length: number;
+  output: SharedArrayBuffer;
   level: number;
 }
 
-/** Feed `input[0, length)` (when present) to decoder `session`; reply with at most `maxOutputBytes`. */
+/** Feed `input[0, length)` (when present) to decoder `session`; reply with at most `output.byteLength` written to `output`. */
 export interface DecompressRequest {
   type: 'decompress';
   id: number;
   session: number;
   input?: ArrayBuffer;
   length: number;
-  maxOutputBytes: number;
+  output: SharedArrayBuffer;
   /** On a session's first request: also keep the SHA-256 of the decoded output (see DigestRequest). */
   hash?: boolean;
 }
@@ -51,11 +52,10 @@ export interface ReleaseRequest {
 
 export type WorkerRequest = CompressRequest | DecompressRequest | HashRequest | DigestRequest | ReleaseRequest;
 
-/** A successful answer: `output[0, outputLength)` is the result (hash and digest replies carry no output). */
+/** A successful answer: the request's `output[0, outputLength)` holds the result (0 for hash and digest). */
 export interface DoneReply {
   type: 'done';
   id: number;
-  output?: ArrayBuffer;
   outputLength: number;
   /** Digest only: the SHA-256 in lowercase hex. */
   digest?: string;

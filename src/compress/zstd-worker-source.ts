@@ -4,10 +4,10 @@
 
 /**
  * Worker protocol (all messages carry `id`; the reply echoes it):
- * - `compress { input, length, level }`: compress `input[0, length)` (a SharedArrayBuffer the caller reuses once
- *   this is answered) into one zstd frame; replies `done` with the frame in `output` (exact length, transferred).
- * - `decompress { session, input?, length, maxOutputBytes, hash? }`: appends `input` (when given) to what the session's
- *   streaming decoder still holds and replies with up to `maxOutputBytes` of output. `drained` says all input so far
+ * - `compress { input, length, output, level }`: compress `input[0, length)` into one zstd frame at the start of
+ *   `output` (both SharedArrayBuffers the caller reuses once this is answered); replies `done` with its length.
+ * - `decompress { session, input?, length, output, hash? }`: appends `input` (when given, transferred) to what the
+ *   session's streaming decoder still holds, decodes into the shared `output` and replies with how much it wrote. `drained` says all input so far
  *   is consumed and flushed; when false, a later `decompress` (with or without input) gets the rest. `inFrame` says
  *   the last frame is still open (the stream would be truncated if it ended here). With `hash` on the session's first
  *   request, the session also keeps the SHA-256 of everything it decoded (read with `digest`).
@@ -27,8 +27,6 @@ const EMPTY = Buffer.alloc(0);
 
 let cctx = null;
 let cctxLevel = NaN;
-let scratch = null;
-let decodeScratch = null;
 const sessions = new Map();
 
 function compress(msg) {
@@ -37,14 +35,10 @@ function compress(msg) {
     cctx.setParameter(zstd.CParameter.compressionLevel, msg.level);
     cctxLevel = msg.level;
   }
-  const bound = zstd.compressBound(msg.length);
-  if (scratch === null || scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  if (msg.output.byteLength < zstd.compressBound(msg.length)) throw new Error('the output block is smaller than compressBound');
   // compress2 writes a complete frame with its content size, so any zstd decoder can read it on its own.
-  const written = cctx.compress2(scratch, new Uint8Array(msg.input, 0, msg.length));
-  // Copy into an exact-size buffer: cheap next to compression, and keeps downstream memory at the compressed size.
-  const output = Buffer.allocUnsafeSlow(written);
-  scratch.copy(output, 0, 0, written);
-  parentPort.postMessage({ type: 'done', id: msg.id, output: output.buffer, outputLength: written }, [output.buffer]);
+  const written = cctx.compress2(new Uint8Array(msg.output), new Uint8Array(msg.input, 0, msg.length));
+  parentPort.postMessage({ type: 'done', id: msg.id, outputLength: written });
 }
 
 function decompress(msg) {
@@ -58,10 +52,7 @@ function decompress(msg) {
     const input = Buffer.from(msg.input, 0, msg.length);
     session.src = session.src.length === 0 ? input : Buffer.concat([session.src, input]);
   }
-  // Decode into a reused buffer, then hand over an exact-size copy: a fresh maxOutputBytes buffer per reply would
-  // be mostly empty on small replies, and freed by another thread into this thread's malloc arena.
-  if (decodeScratch === null || decodeScratch.length < msg.maxOutputBytes) decodeScratch = Buffer.allocUnsafeSlow(msg.maxOutputBytes);
-  const out = decodeScratch.subarray(0, msg.maxOutputBytes);
+  const out = Buffer.from(msg.output);
   let produced = 0;
   let drained = false;
   for (;;) {
@@ -79,17 +70,8 @@ function decompress(msg) {
     if (produced === out.length) break;
     if (wrote === 0 && consumed === 0) throw new Error('zstd decoder made no progress');
   }
-  if (produced === 0) {
-    parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0, drained, inFrame: session.inFrame });
-    return;
-  }
-  const output = Buffer.allocUnsafeSlow(produced);
-  out.copy(output, 0, 0, produced);
-  if (session.sha256 !== null) session.sha256.update(output);
-  parentPort.postMessage(
-    { type: 'done', id: msg.id, output: output.buffer, outputLength: produced, drained, inFrame: session.inFrame },
-    [output.buffer],
-  );
+  if (produced > 0 && session.sha256 !== null) session.sha256.update(out.subarray(0, produced));
+  parentPort.postMessage({ type: 'done', id: msg.id, outputLength: produced, drained, inFrame: session.inFrame });
 }
 
 function hash(msg) {
