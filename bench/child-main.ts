@@ -1,9 +1,14 @@
 // Entry point of a benchmark child process: runs one task from the registry with the parameters the parent
 // wrote, then records the result with this process's peak RSS and CPU time. See measure/run-in-child.ts.
+// Like bin/lifeboat.js, it tunes the heap for streaming before loading anything else (hence the dynamic imports).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { shutdownZstdPool } from '../src/compress/index.js';
+import { tuneHeapForStreams } from '../src/compress/heap-tuning.js';
 import type { ChildOutcomeFile } from './measure/run-in-child.js';
-import { TASKS, type TaskName } from './tasks/task-registry.js';
+import type { TaskName } from './tasks/task-registry.js';
+
+tuneHeapForStreams();
+const { shutdownZstdPool } = await import('../src/compress/index.js');
+const { TASKS } = await import('./tasks/task-registry.js');
 
 /** cutime + cstime from /proc/self/stat: CPU of the processes this one ran and waited for. Clock ticks are 100 Hz on Linux. */
 function waitedChildrenCpuSeconds(): number {

@@ -5,7 +5,6 @@
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
 import type { BlockSource } from './block-source.js';
-import { noteReleasedBuffers } from './garbage-pacer.js';
 import { copyOutOfSharedBlock, returnSharedBlock, takeSharedBlock } from './shared-blocks.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
 
@@ -105,8 +104,6 @@ export class ZstdCompressStream extends Duplex {
       callback(new Error('this compress stream reads its own source; it cannot be written to'));
       return;
     }
-    // Copied into shared blocks: the chunk is garbage once consumed, as is each frame once it is read.
-    noteReleasedBuffers(chunk.length);
     this.consume(chunk, callback);
   }
 
@@ -249,7 +246,6 @@ export class ZstdCompressStream extends Duplex {
       if (frame === undefined) break;
       this.finished.delete(this.emitted);
       this.emitted++;
-      noteReleasedBuffers(frame.length);
       this.readableWantsMore = this.push(frame);
     }
     const parked = this.pendingWrite;

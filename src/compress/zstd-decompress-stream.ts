@@ -3,7 +3,6 @@
 // input is sent in batches and each worker reply carries at most `maxOutputBytes`, fetched only when the reader wants it.
 import { Duplex } from 'node:stream';
 import { LifeboatError } from '../errors/index.js';
-import { noteReleasedBuffers } from './garbage-pacer.js';
 import { copyOutOfSharedBlock, returnSharedBlock, takeSharedBlock } from './shared-blocks.js';
 import type { ContentDigest } from './zstd-compress-stream.js';
 import { acquireZstdPool, ZstdWorkerError, type ZstdPoolLease } from './zstd-worker-pool.js';
@@ -63,8 +62,6 @@ export class ZstdDecompressStream extends Duplex {
       this.pendingInput.push(chunk);
       this.pendingBytes += chunk.length;
       this.sawInput = true;
-      // Copied into the batch sent to the worker: garbage soon, like each decoded block once it is read.
-      noteReleasedBuffers(chunk.length);
     }
     if (this.pendingBytes < this.inputBatchBytes) callback();
     else this.writeCallback = callback;
@@ -132,7 +129,6 @@ export class ZstdDecompressStream extends Duplex {
         this.inFrame = reply.inFrame === true;
         if (decoded !== undefined) {
           this.contentBytes += decoded.length;
-          noteReleasedBuffers(decoded.length);
           this.readableWantsMore = this.push(decoded);
         }
         this.pump();

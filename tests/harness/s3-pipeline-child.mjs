@@ -6,10 +6,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createAwsKmsKeyProvider } from '../../dist/crypto/aws-kms.js';
-import { createDecryptionSession, createEncryptionSession } from '../../dist/crypto/index.js';
-import { readObject, writeObject } from '../../dist/pipeline/index.js';
-import { createStorage } from '../../dist/storage/index.js';
+import { tuneHeapForStreams } from '../../dist/compress/heap-tuning.js';
+
+// First thing, as bin/lifeboat.js does; the rest loads after.
+tuneHeapForStreams();
+const { createAwsKmsKeyProvider } = await import('../../dist/crypto/aws-kms.js');
+const { createDecryptionSession, createEncryptionSession } = await import('../../dist/crypto/index.js');
+const { readObject, writeObject } = await import('../../dist/pipeline/index.js');
+const { createStorage } = await import('../../dist/storage/index.js');
 
 const [mode, sizeMiB] = process.argv.slice(2);
 const setup = JSON.parse(process.env.LB_CHILD);

@@ -50,7 +50,7 @@ describe('large objects on S3 + KMS', () => {
     expect(large.maxRssBytes - small.maxRssBytes).toBeLessThan(64 * 1024 * 1024);
     // Measured 220-260 MB here, whatever the size (once 287 MB for 128 MiB): ~86 MB of node and the S3, KMS and
     // Encryption SDKs before any byte moves, ~32 MB two zstd worker threads, 25 MB of S3 parts in flight, stream
-    // buffers and up to 32 MiB of them awaiting the garbage pacer's next collection. The foundation's 200 MB target
+    // buffers and up to ~32 MB of them awaiting V8's next young collection. The foundation's 200 MB target
     // is not met, see README "Measured numbers". This bound catches regressions.
     expect(large.maxRssBytes).toBeLessThan(300 * 1024 * 1024);
     console.log(`1 GiB S3 + KMS round trip: peak RSS ${(large.maxRssBytes / 1e6).toFixed(0)} MB (128 MiB: ${(small.maxRssBytes / 1e6).toFixed(0)} MB)`);
