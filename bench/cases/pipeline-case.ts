@@ -3,6 +3,7 @@
 // on the same files, interleaved run by run so that drift on the host hits both alike.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_ZSTD_BLOCK_BYTES } from '../../src/compress/index.js';
 import type { BenchContext } from '../bench-context.js';
 import { prepareDatasets, type Dataset } from '../data/prepare-datasets.js';
 import { startBenchMoto, type BenchMoto } from '../data/start-bench-moto.js';
@@ -11,6 +12,9 @@ import { runTimedCommand, shellQuote } from '../measure/run-timed-command.js';
 import { median, summarizeRuns, throughputRatio, type RunSummary } from '../measure/summarize-runs.js';
 import { fmt, fmtMB, type CaseResult } from '../report/case-report.js';
 import type { BenchKeys, BenchTarget } from '../tasks/open-bench-target.js';
+
+/** The pipeline's zstd frame size in MiB, for the report. */
+const BLOCK_MIB = DEFAULT_ZSTD_BLOCK_BYTES / (1024 * 1024);
 
 /** One run of one contender. */
 interface Sample {
@@ -98,7 +102,7 @@ async function benchDataset(ctx: BenchContext, dataset: Dataset, moto: BenchMoto
   const unzstdCli = { label: 'zstd -d (CLI)', command: `zstd -d -c ${shellQuote(zst)} > /dev/null` };
   const gzipCli = { label: 'gzip -6 (CLI)', command: `gzip -6 -c ${file} | wc -c` };
   const pipelineSetup = (where: Where, compression: Compression): string =>
-    `file in 1 MiB reads -> sha256 -> ${compression.algorithm} -${compression.level} -> AES-256-GCM (ESDK) -> sha256 -> ${where.label}`;
+    `file in ${BLOCK_MIB} MiB reads -> sha256 -> ${compression.algorithm} -${compression.level} -> AES-256-GCM (ESDK) -> sha256 -> ${where.label}`;
   const addRoundTrip = async (where: Where, compression: Compression, run: number): Promise<void> => {
     log(`writeObject/readObject ${compression.algorithm} -> ${where.label}, run ${run}`);
     const trip = await roundTrip(dataset, where, compression, `bench/${compression.algorithm}-${run}`);
@@ -117,7 +121,7 @@ async function benchDataset(ctx: BenchContext, dataset: Dataset, moto: BenchMoto
     await addRoundTrip(fs, zstd3, run);
   }
   log('CPU floor: zstd and SHA-256 on one thread each, in-process');
-  const floor = (await runInChild('cpu-floor', { file: dataset.file, level: 3, frameBytes: 2 * 1024 * 1024 })).result;
+  const floor = (await runInChild('cpu-floor', { file: dataset.file, level: 3, frameBytes: DEFAULT_ZSTD_BLOCK_BYTES })).result;
   for (let run = 1; run <= runs.s3; run++) await addRoundTrip(s3, zstd3, run);
   // gzip 6: one run each; single-threaded and slow, here for comparison only.
   log('gzip CLI');
@@ -189,10 +193,10 @@ export async function runPipelineCase(ctx: BenchContext): Promise<CaseResult> {
     setup: [
       ...datasets.map((dataset) => `data "${dataset.name}": ${dataset.recipe}`),
       'raw baselines on the same page-cached file: `zstd -3 -T0 -c FILE | wc -c`, `zstd -d -c FILE.zst > /dev/null`, `gzip -6 -c FILE | wc -c` (wc counts the output size)',
-      'pipeline: each writeObject and each readObject runs in a fresh node child process (peak RSS = its ru_maxrss; CPU s = all its threads; module loading not timed); writeObject reads the file with fileSource (2 MiB reads straight into the compressor\'s blocks, as the archiver reads WAL segments)',
+      `pipeline: each writeObject and each readObject runs in a fresh node child process (peak RSS = its ru_maxrss; CPU s = all its threads; module loading not timed); writeObject reads the file with fileSource (${BLOCK_MIB} MiB reads straight into the compressor's blocks, as the archiver reads WAL segments)`,
       ...baselines,
       `S3: moto on 127.0.0.1, multipart (5 MiB parts, 4 in flight), data key from moto KMS; runs: zstd CLI and fs ${runs.full} (alternating), S3 ${runs.s3}, gzip 1`,
-      'CPU floor: one child compresses the file with zstd-napi (2 MiB frames, level 3) and hashes it with node:crypto, timing the CPU of each alone',
+      `CPU floor: one child compresses the file with zstd-napi (${BLOCK_MIB} MiB frames, level 3) and hashes it with node:crypto, timing the CPU of each alone`,
     ],
     tables: [
       {

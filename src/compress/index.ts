@@ -15,6 +15,6 @@ export {
   type CreateCompressStreamOptions,
   type HashingCompressStream,
 } from './create-compress-stream.js';
-export type { ContentDigest } from './zstd-compress-stream.js';
+export { DEFAULT_ZSTD_BLOCK_BYTES, type ContentDigest } from './zstd-compress-stream.js';
 export { createDecompressStream, createVerifyingDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
 export { configureZstdPool, shutdownZstdPool, zstdThreadCount, type ZstdPoolOptions } from './zstd-worker-pool.js';
