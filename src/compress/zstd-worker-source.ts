@@ -7,10 +7,11 @@
  * - `compress { input, length, output, level }`: compress `input[0, length)` into one zstd frame at the start of
  *   `output` (both SharedArrayBuffers the caller reuses once this is answered); replies `done` with its length.
  * - `decompress { session, input?, length, output, hash? }`: appends `input` (when given, transferred) to what the
- *   session's streaming decoder still holds, decodes into the shared `output` and replies with how much it wrote. `drained` says all input so far
- *   is consumed and flushed; when false, a later `decompress` (with or without input) gets the rest. `inFrame` says
- *   the last frame is still open (the stream would be truncated if it ended here). With `hash` on the session's first
- *   request, the session also keeps the SHA-256 of everything it decoded (read with `digest`).
+ *   session's streaming decoder still holds, decodes into the shared `output` and replies with how much it wrote.
+ *   `drained` says all input so far is consumed and flushed; when false, a later `decompress` (with or without
+ *   input) gets the rest. `inFrame` says the last frame is still open (the stream would be truncated if it ended
+ *   here). With `hash` on the session's first request, the session also keeps the SHA-256 of everything it decoded
+ *   (read with `digest`).
  * - `hash { session, input, length }`: feed `input[0, length)` (a shared block, as for compress) to the SHA-256 of
  *   session `session`; replies `done` without output once the block may be reused. Blocks of one session are sent
  *   in order to one worker, which handles its messages in order, so the digest is that of the whole stream.
