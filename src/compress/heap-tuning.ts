@@ -15,9 +15,10 @@ const HEAP_GROWING_PERCENT = 600;
 
 let tuned = false;
 
-/** Whether the process was started with its own setting, which then wins. */
+/** Whether node was started with its own setting (`node --heap-growing-percent=N`), which then wins. */
 function setByUser(): boolean {
-  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /heap[-_]growing[-_]percent/.test(arg));
+  // Only the command line: node refuses this flag in NODE_OPTIONS.
+  return process.execArgv.some((arg) => /heap[-_]growing[-_]percent/.test(arg));
 }
 
 /**

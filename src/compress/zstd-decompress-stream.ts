@@ -125,7 +125,7 @@ export class ZstdDecompressStream extends Duplex {
     const output = takeSharedBlock(this.maxOutputBytes);
     this.lease.pool.decompress(this, this.session, input, length, output, hash).then(
       (reply) => {
-        const decoded = reply.outputLength > 0 && !this.destroyed ? copyOutOfSharedBlock(output, reply.outputLength) : undefined;
+        const decoded = this.destroyed || reply.outputLength === 0 ? undefined : copyOutOfSharedBlock(output, reply.outputLength);
         returnSharedBlock(output);
         if (this.destroyed) return;
         this.requestsInFlight--;

@@ -102,7 +102,7 @@ export class ZstdWorkerPool {
         return;
       }
       const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, output, hash };
-      // Sent at once, not queued: a session has one request in flight at most and must stay on its worker.
+      // Sent at once, not queued: a session's requests must reach its worker, which handles them in order.
       this.send(worker, { request, transfer: input === undefined ? [] : [input], owner, resolve, reject });
     });
   }
