@@ -103,12 +103,16 @@ export class ZstdDecompressStream extends Duplex {
       return;
     }
     if (this.pendingBytes > 0 && (this.pendingBytes >= this.inputBatchBytes || this.finalCallback !== undefined)) {
-      const batch = Buffer.allocUnsafeSlow(this.pendingBytes);
+      // A shared block in whole batches (a batch overshoots by up to one write), so blocks of few sizes get reused.
+      const batch = new Uint8Array(takeSharedBlock(Math.ceil(this.pendingBytes / this.inputBatchBytes) * this.inputBatchBytes));
       let offset = 0;
-      for (const chunk of this.pendingInput) offset += chunk.copy(batch, offset);
+      for (const chunk of this.pendingInput) {
+        batch.set(chunk, offset);
+        offset += chunk.length;
+      }
       this.pendingInput = [];
       this.pendingBytes = 0;
-      this.request(batch.buffer, batch.length);
+      this.request(batch.buffer, offset);
       const callback = this.writeCallback;
       this.writeCallback = undefined;
       callback?.();
@@ -117,16 +121,20 @@ export class ZstdDecompressStream extends Duplex {
     if (this.requestsInFlight === 0 && this.finalCallback !== undefined && this.pendingBytes === 0) this.finish(this.finalCallback);
   }
 
-  private request(input: ArrayBuffer | undefined, length: number): void {
+  private request(input: SharedArrayBuffer | undefined, length: number): void {
     this.requestsInFlight++;
     const hash = this.verifyContent !== undefined && !this.sentFirstRequest;
     this.sentFirstRequest = true;
-    // Decoded into shared memory and copied out here (see shared-blocks.ts for why not a transferred buffer).
+    // Input and output in shared memory, output copied out here (see shared-blocks.ts for why nothing is transferred).
     const output = takeSharedBlock(this.maxOutputBytes);
+    const release = (): void => {
+      returnSharedBlock(output);
+      if (input !== undefined) returnSharedBlock(input);
+    };
     this.lease.pool.decompress(this, this.session, input, length, output, hash).then(
       (reply) => {
         const decoded = this.destroyed || reply.outputLength === 0 ? undefined : copyOutOfSharedBlock(output, reply.outputLength);
-        returnSharedBlock(output);
+        release();
         if (this.destroyed) return;
         this.requestsInFlight--;
         this.moreOutput = reply.drained !== true;
@@ -138,7 +146,7 @@ export class ZstdDecompressStream extends Duplex {
         this.pump();
       },
       (error: unknown) => {
-        returnSharedBlock(output);
+        release();
         if (!this.destroyed) this.destroy(this.wrapError(error));
       },
     );

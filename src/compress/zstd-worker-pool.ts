@@ -29,7 +29,6 @@ export interface ZstdPoolOptions {
 
 interface Task {
   request: WorkerRequest;
-  transfer: ArrayBuffer[];
   owner: object;
   resolve: (reply: DoneReply) => void;
   reject: (error: Error) => void;
@@ -78,7 +77,7 @@ export class ZstdWorkerPool {
         return;
       }
       const request: WorkerRequest = { type: 'compress', id: this.nextId++, input, length, output, level };
-      this.queue.push({ request, transfer: [], owner, resolve, reject });
+      this.queue.push({ request, owner, resolve, reject });
       this.dispatch();
     });
   }
@@ -91,10 +90,10 @@ export class ZstdWorkerPool {
   }
 
   /**
-   * Feed the session's decoder (`input` is transferred) or, without input, collect more of its output, decoded into
-   * `output` (at most its size); the caller must not touch `output` until the promise settles.
+   * Feed `input[0, length)` to the session's decoder or, without input, collect more of its output, decoded into
+   * `output` (at most its size); the caller must not touch `input` or `output` until the promise settles.
    */
-  decompress(owner: object, session: number, input: ArrayBuffer | undefined, length: number, output: SharedArrayBuffer, hash = false): Promise<DoneReply> {
+  decompress(owner: object, session: number, input: SharedArrayBuffer | undefined, length: number, output: SharedArrayBuffer, hash = false): Promise<DoneReply> {
     return new Promise((resolve, reject) => {
       const worker = this.sessions.get(session);
       if (worker === undefined || worker === 'lost' || worker.closing) {
@@ -103,7 +102,7 @@ export class ZstdWorkerPool {
       }
       const request: WorkerRequest = { type: 'decompress', id: this.nextId++, session, input, length, output, hash };
       // Sent at once, not queued: a session's requests must reach its worker, which handles them in order.
-      this.send(worker, { request, transfer: input === undefined ? [] : [input], owner, resolve, reject });
+      this.send(worker, { request, owner, resolve, reject });
     });
   }
 
@@ -145,7 +144,7 @@ export class ZstdWorkerPool {
         reject(new ZstdWorkerError('crashed', 'the worker holding this session stopped'));
         return;
       }
-      this.send(worker, { request, transfer: [], owner, resolve, reject });
+      this.send(worker, { request, owner, resolve, reject });
     });
   }
 
@@ -204,7 +203,7 @@ export class ZstdWorkerPool {
     worker.inFlight.set(task.request.id, task);
     // Only a worker with work keeps the process alive; an idle pool must never block exit.
     if (worker.inFlight.size === 1) worker.thread.ref();
-    worker.thread.postMessage(task.request, task.transfer);
+    worker.thread.postMessage(task.request);
   }
 
   private spawn(): PoolWorker {

@@ -1,6 +1,6 @@
 // The messages exchanged with a zstd worker thread (whose code is zstd-worker-source.ts), typed for the pool.
-// Blocks to compress and every output live in SharedArrayBuffers the streams reuse (see shared-blocks.ts);
-// compressed input to decode travels as a transferred ArrayBuffer. No reply carries a buffer.
+// Every input and output lives in SharedArrayBuffers the streams reuse (see shared-blocks.ts): nothing is
+// transferred, and no reply carries a buffer.
 
 /**
  * Compress `input[0, length)` at `level` into one zstd frame written at the start of `output` (at least
@@ -15,12 +15,15 @@ export interface CompressRequest {
   level: number;
 }
 
-/** Feed `input[0, length)` (when present) to decoder `session`; reply with at most `output.byteLength` written to `output`. */
+/**
+ * Feed `input[0, length)` (when present) to decoder `session`; reply with at most `output.byteLength` written to
+ * `output`. Both are shared and reused after the reply: the decoder keeps what it has not decoded in its own memory.
+ */
 export interface DecompressRequest {
   type: 'decompress';
   id: number;
   session: number;
-  input?: ArrayBuffer;
+  input?: SharedArrayBuffer;
   length: number;
   output: SharedArrayBuffer;
   /** On a session's first request: also keep the SHA-256 of the decoded output (see DigestRequest). */

@@ -6,8 +6,10 @@
  * Worker protocol (all messages carry `id`; the reply echoes it):
  * - `compress { input, length, output, level }`: compress `input[0, length)` into one zstd frame at the start of
  *   `output` (both SharedArrayBuffers the caller reuses once this is answered); replies `done` with its length.
- * - `decompress { session, input?, length, output, hash? }`: appends `input` (when given, transferred) to what the
- *   session's streaming decoder still holds, decodes into the shared `output` and replies with how much it wrote.
+ * - `decompress { session, input?, length, output, hash? }`: appends `input[0, length)` (when given, a shared block
+ *   as for compress) to what the session's streaming decoder still holds, decodes into the shared `output` and
+ *   replies with how much it wrote. Input left undecoded is copied into the session's own scratch buffer before the
+ *   reply, so the caller may reuse `input` at once.
  *   `drained` says all input so far is consumed and flushed; when false, a later `decompress` (with or without
  *   input) gets the rest. `inFrame` says the last frame is still open (the stream would be truncated if it ended
  *   here). With `hash` on the session's first request, the session also keeps the SHA-256 of everything it decoded
@@ -42,17 +44,42 @@ function compress(msg) {
   parentPort.postMessage({ type: 'done', id: msg.id, outputLength: written });
 }
 
+// A session's undecoded input lives in its scratch buffer between requests: the shared input block goes back to
+// the caller with the reply. Reused (grown rarely), so decoding leaves no garbage on this thread, whose heap barely
+// grows and so rarely collects: input buffers transferred here used to pile up by the tens of MB before it did.
+function scratchFor(session, bytes) {
+  if (session.scratch.length < bytes) session.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * session.scratch.length));
+  return session.scratch;
+}
+
+function appendInput(session, input) {
+  if (session.src.length === 0) {
+    session.src = input;
+    return;
+  }
+  // Requests are pipelined: new input may arrive while output of earlier input is still undelivered.
+  const held = session.src.length;
+  const scratch = scratchFor(session, held + input.length);
+  // session.src is in the scratch buffer (see keepLeftover); move it to the front, then add the new input.
+  if (session.src.byteOffset !== scratch.byteOffset || session.src.buffer !== scratch.buffer) session.src.copy(scratch, 0);
+  input.copy(scratch, held);
+  session.src = scratch.subarray(0, held + input.length);
+}
+
+function keepLeftover(session) {
+  if (session.src.length === 0 || session.src.buffer === session.scratch.buffer) return;
+  const held = session.src.length;
+  session.src.copy(scratchFor(session, held), 0);
+  session.src = session.scratch.subarray(0, held);
+}
+
 function decompress(msg) {
   let session = sessions.get(msg.session);
   if (session === undefined) {
-    session = { dctx: new zstd.DCtx(), src: EMPTY, inFrame: false, sha256: msg.hash === true ? createHash('sha256') : null };
+    session = { dctx: new zstd.DCtx(), src: EMPTY, scratch: EMPTY, inFrame: false, sha256: msg.hash === true ? createHash('sha256') : null };
     sessions.set(msg.session, session);
   }
-  if (msg.input !== undefined) {
-    // Requests are pipelined: new input may arrive while output of earlier input is still undelivered.
-    const input = Buffer.from(msg.input, 0, msg.length);
-    session.src = session.src.length === 0 ? input : Buffer.concat([session.src, input]);
-  }
+  if (msg.input !== undefined) appendInput(session, Buffer.from(msg.input, 0, msg.length));
   const out = Buffer.from(msg.output);
   let produced = 0;
   let drained = false;
@@ -72,6 +99,7 @@ function decompress(msg) {
     if (wrote === 0 && consumed === 0) throw new Error('zstd decoder made no progress');
   }
   if (produced > 0 && session.sha256 !== null) session.sha256.update(out.subarray(0, produced));
+  keepLeftover(session);
   parentPort.postMessage({ type: 'done', id: msg.id, outputLength: produced, drained, inFrame: session.inFrame });
 }
 

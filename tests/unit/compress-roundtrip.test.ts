@@ -111,6 +111,24 @@ describe('zstd stream format', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4 * MIB);
   });
 
+  // The decoder keeps undecoded input in its own scratch memory between requests (the shared input block goes
+  // back with each reply); these feed it input while earlier input is still undecoded, in small and in huge writes.
+  it('decodes input that arrives while earlier input is still being decoded', async () => {
+    const text = Buffer.from(Array.from({ length: 4000 }, (_, i) => `row ${i} lifeboat ${i % 97}\n`).join(''));
+    const data = Buffer.alloc(24 * MIB);
+    for (let offset = 0; offset < data.length; offset += text.length) text.copy(data, offset);
+    const compressed = await compress(data, 'zstd');
+    for (const chunkBytes of [333_333, 4_099]) expect((await decompress(compressed, 'zstd', chunkBytes)).equals(data)).toBe(true);
+  });
+
+  it('decodes huge writes that exceed the input batch many times over', async () => {
+    const data = Buffer.concat([sampleData(12 * MIB), Buffer.alloc(12 * MIB, 3), sampleData(12 * MIB)]);
+    const compressed = await compress(data, 'zstd');
+    const half = Math.floor(compressed.length / 2);
+    const restored = await collect(Readable.from([compressed.subarray(0, half), compressed.subarray(half)]).pipe(createDecompressStream({ algorithm: 'zstd' })));
+    expect(restored.equals(data)).toBe(true);
+  });
+
   it('refuses a truncated zstd stream as corrupted, naming what it decodes', async () => {
     const compressed = await compress(sampleData(2 * MIB), 'zstd');
     const cut = compressed.subarray(0, compressed.length - 100);
