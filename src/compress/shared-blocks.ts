@@ -10,6 +10,12 @@
 /** Free blocks kept per size: enough for the in-flight blocks of a few concurrent streams. */
 const MAX_FREE_BLOCKS_PER_SIZE = 16;
 
+/**
+ * Larger blocks are not kept: the streams' own sizes stay below this (2 MiB blocks and their compressBound, 1-2 MiB
+ * decoder batches), and a one-off block sized for an unusually large write should not stay resident for good.
+ */
+const MAX_KEPT_BLOCK_BYTES = 8 * 1024 * 1024;
+
 const freeBlocks = new Map<number, SharedArrayBuffer[]>();
 
 /** A block of exactly `sizeBytes`, reused when one is free. */
@@ -19,6 +25,7 @@ export function takeSharedBlock(sizeBytes: number): SharedArrayBuffer {
 
 /** Give `block` back once no worker or stream uses it any more. */
 export function returnSharedBlock(block: SharedArrayBuffer): void {
+  if (block.byteLength > MAX_KEPT_BLOCK_BYTES) return;
   const list = freeBlocks.get(block.byteLength) ?? [];
   if (list.length < MAX_FREE_BLOCKS_PER_SIZE) list.push(block);
   freeBlocks.set(block.byteLength, list);
