@@ -1,7 +1,8 @@
-// Shared memory blocks the streams lend to zstd workers: input blocks to compress, and output blocks a worker
-// writes frames or decoded bytes into. Reused, never transferred, for two measured reasons:
+// Shared memory blocks the streams lend to zstd workers: input blocks to compress or decode, and output blocks a
+// worker writes frames or decoded bytes into. Reused, never transferred, for two measured reasons:
 // - an ArrayBuffer posted to a worker stays referenced by that worker's heap until the worker collects garbage
-//   (rarely: 16 MiB per WAL segment piled up in the archiver until the pool went idle);
+//   (rarely: 16 MiB per WAL segment piled up in the archiver until the pool went idle, and tens of MB of
+//   compressed input in a decoding worker);
 // - an ArrayBuffer *transferred* from a worker lands in this thread's heap where only a full (mark-compact)
 //   collection frees it: 1 GiB of decoded output arriving that way cost 40-68 mark-compacts per read (1-2 CPU s of
 //   GC threads), where the same bytes copied into buffers allocated here are freed by cheap young collections.
