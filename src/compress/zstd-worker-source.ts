@@ -47,9 +47,18 @@ function compress(msg) {
 // A session's undecoded input lives in its scratch buffer between requests: the shared input block goes back to
 // the caller with the reply. Reused (grown rarely), so decoding leaves no garbage on this thread, whose heap barely
 // grows and so rarely collects: input buffers transferred here used to pile up by the tens of MB before it did.
-function scratchFor(session, bytes) {
-  if (session.scratch.length < bytes) session.scratch = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * session.scratch.length));
-  return session.scratch;
+
+// Puts the undecoded input at the front of the scratch buffer, with room for 'extra' bytes after it.
+function moveToScratchFront(session, extra) {
+  const held = session.src.length;
+  if (session.scratch.length < held + extra) {
+    const grown = Buffer.allocUnsafeSlow(Math.max(held + extra, 2 * session.scratch.length));
+    session.src.copy(grown, 0);
+    session.scratch = grown;
+  } else if (session.src.buffer !== session.scratch.buffer || session.src.byteOffset !== 0) {
+    session.src.copy(session.scratch, 0); // may overlap within the scratch buffer: copy moves like memmove
+  }
+  session.src = session.scratch.subarray(0, held);
 }
 
 function appendInput(session, input) {
@@ -59,18 +68,13 @@ function appendInput(session, input) {
   }
   // Requests are pipelined: new input may arrive while output of earlier input is still undelivered.
   const held = session.src.length;
-  const scratch = scratchFor(session, held + input.length);
-  // session.src is in the scratch buffer (see keepLeftover); move it to the front, then add the new input.
-  if (session.src.byteOffset !== scratch.byteOffset || session.src.buffer !== scratch.buffer) session.src.copy(scratch, 0);
-  input.copy(scratch, held);
-  session.src = scratch.subarray(0, held + input.length);
+  moveToScratchFront(session, input.length);
+  input.copy(session.scratch, held);
+  session.src = session.scratch.subarray(0, held + input.length);
 }
 
 function keepLeftover(session) {
-  if (session.src.length === 0 || session.src.buffer === session.scratch.buffer) return;
-  const held = session.src.length;
-  session.src.copy(scratchFor(session, held), 0);
-  session.src = session.scratch.subarray(0, held);
+  if (session.src.length > 0 && session.src.buffer !== session.scratch.buffer) moveToScratchFront(session, 0);
 }
 
 function decompress(msg) {
