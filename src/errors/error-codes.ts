@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   postgresTool: 82,
   /** The operation was aborted (signal or shutdown). */
   aborted: 90,
+  /** Another live process holds the lock this command needs (same state folder, same cluster job). */
+  locked: 91,
   /** A bug: an invariant Lifeboat relies on did not hold. */
   internal: 99,
 } as const;
