@@ -4,7 +4,9 @@
 // live, below the ~32 MB of young buffers V8 lets pile up before a young collection. Measured on readObject of a
 // 1 GiB object (fs, usr tar): 27-65 mark-compacts with V8's defaults, costing 1.5-2.5 CPU s on V8's helper threads
 // and 25-30% of the read's speed; with the limit set to 7x the live heap after each full collection (600%), 0-2,
-// and a lower peak RSS too (196-201 MB vs 213-215 with 300%). For a heap this small that is ~70 MB of headroom; the
+// and a lower peak RSS too (196-201 MB vs 213-215 with 300%). Node 24 (V8 13.6) starts incremental marking for
+// external memory by itself: 256 MiB read back ran 23 mark-compacts untuned and 7-8 tuned, ~3 ms each on an 11 MB
+// heap. Its --external-memory-accounted-in-global-limit brought that to 1 but raised the peak RSS from 216 to 336 MB. For a heap this small that is ~70 MB of headroom; the
 // live heap of a streaming process stays small, so the multiple never gets large in absolute terms.
 // An earlier remedy, forcing a young collection per 32 MiB of released buffers, made it worse: buffers still in
 // flight survived the extra collections, were promoted, and only full collections could free them (up to 100 per GiB).

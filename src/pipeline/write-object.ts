@@ -40,18 +40,6 @@ export interface WriteObjectOptions {
   signal?: AbortSignal;
 }
 
-function isAbortError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
-}
-
-/** The failure to report: the first real error, not the abort it caused in the other half. */
-function rootCause(staged: PromiseSettledResult<unknown>, put: PromiseSettledResult<unknown>): unknown {
-  const stageError: unknown = staged.status === 'rejected' ? staged.reason : undefined;
-  const putError: unknown = put.status === 'rejected' ? put.reason : undefined;
-  if (stageError !== undefined && !isAbortError(stageError)) return stageError;
-  return putError ?? stageError;
-}
-
 /**
  * The stages that read, hash and compress the content, and its digest once they are done. zstd hashes on the
  * worker pool from the blocks it compresses (and reads a block source straight into them); other algorithms get a
@@ -140,8 +128,12 @@ async function storeObject(options: WriteObjectOptions, tracked: ReturnType<type
     { signal: controller.signal },
   );
   const putting = storage.put(key, stored, { createOnly, signal: controller.signal });
+  // The failure to report is the first one: the other half then fails only because it was stopped (as an
+  // AbortError or as an `aborted` LifeboatError, depending on which stream noticed first).
+  let firstFailure: { error: unknown } | undefined;
   const stopOnFailure = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error: unknown) => {
+      firstFailure ??= { error };
       stop();
       throw error;
     });
@@ -155,7 +147,7 @@ async function storeObject(options: WriteObjectOptions, tracked: ReturnType<type
         cause: signal.reason,
       });
     }
-    const error = rootCause(staged, put);
+    const error = firstFailure?.error ?? (staged.status === 'rejected' ? staged.reason : put.status === 'rejected' ? put.reason : undefined);
     // The source's errors are the caller's own: hand them back unchanged.
     if (isLifeboatError(error) || tracked.isSourceError(error)) throw error;
     throw new LifeboatError('internal', `writing object ${key} failed: ${error instanceof Error ? error.message : String(error)}`, {
