@@ -1,7 +1,8 @@
 // `check`'s slot retention warning and `lifeboat cluster drop-slots` against a real server: the warning names
 // how much WAL the slots keep past a (tiny) threshold; drop-slots refuses without --yes off a terminal, refuses
 // while a walsender streams from a slot (naming its pid), drops both slots with --yes, and is a no-op after.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,21 @@ describe('slots of a cluster no longer archived', () => {
     } finally {
       await lock.release();
     }
+    expect((await slots()).map((slot) => slot.slot_name)).toEqual(['lifeboat', 'lifeboat_guard']);
+  });
+
+  it('on a terminal, drop-slots asks y/N, and anything but "y" drops nothing (exit 90)', async (context) => {
+    // util-linux `script` gives the CLI a pseudo-terminal as stdin, as an operator's shell would.
+    if (!existsSync('/usr/bin/script')) context.skip();
+    const cli = [process.execPath, join(import.meta.dirname, '..', '..', 'bin', 'lifeboat.js'), '--config', fixture.configPath, 'cluster', 'drop-slots'].join(' ');
+    const output = await new Promise<string>((resolve) => {
+      const child = execFile('/usr/bin/script', ['-qec', `${cli}; echo "exit=$?"`, '/dev/null'], { env: fixture.env, timeout: 60_000 }, (_error, stdout) => resolve(stdout));
+      child.stdin?.end('n\n');
+    });
+    expect(output).toContain('drop these slots? [y/N]');
+    expect(output).toContain('point-in-time recovery past the last archived WAL is lost');
+    expect(output).toContain('error[aborted]: not confirmed; no slot was dropped');
+    expect(output).toContain('exit=90');
     expect((await slots()).map((slot) => slot.slot_name)).toEqual(['lifeboat', 'lifeboat_guard']);
   });
 
