@@ -8,7 +8,7 @@ import { LifeboatError } from '../../src/errors/index.js';
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
-import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
+import { ensureCliBuilt, startArchiverProcess } from '../harness/wal-archiver-runner.js';
 
 const ROLE = 'lb_minimal';
 let pg: PostgresServer;
@@ -110,4 +110,17 @@ describe('privileges of a LOGIN REPLICATION role', () => {
     expect(point.code).toBe(0);
     expect(point.stdout).toMatch(/restore point "after-grant" created at [0-9A-F]+\/[0-9A-F]+ on timeline 1/);
   });
+
+  it('with exactly those grants, wal archive runs and a full backup completes', async () => {
+    const archiver = startArchiverProcess(fixture);
+    try {
+      const backup = await runLifeboatCli(fixture, ['backup', 'full', '--json'], { timeoutMs: 180_000 });
+      expect(backup.code, `${backup.stderr}\n${archiver.outputTail()}`).toBe(0);
+      expect(JSON.parse(backup.stdout)).toMatchObject({ type: 'full', cluster: 'main' });
+      expect(archiver.hasExited()).toBe(false);
+      expect(archiver.outputTail()).not.toContain('permission denied');
+    } finally {
+      await archiver.stop();
+    }
+  }, 240_000);
 });
