@@ -37,7 +37,7 @@ CONF
 echo "host replication lifeboat 127.0.0.1/32 scram-sha-256" >> "$work/pgdata/pg_hba.conf"
 as_pg "$bindir/pg_ctl" -D "$work/pgdata" -l "$work/pgdata/postgres.log" -w start >/dev/null
 psql_super() { PGPASSWORD=$superpass "$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres "$@"; }
-psql_super -c "create role lifeboat login replication password '$LIFEBOAT_DEMO_PGPASSWORD'; grant pg_monitor to lifeboat; grant pg_checkpoint to lifeboat;" >/dev/null
+psql_super -c "create role lifeboat login replication password '$LIFEBOAT_DEMO_PGPASSWORD'; grant execute on function pg_catalog.pg_ls_waldir() to lifeboat; grant execute on function pg_catalog.pg_create_restore_point(text) to lifeboat;" >/dev/null
 
 cat > "$work/lifeboat/lifeboat.yaml" <<YAML
 clusters:

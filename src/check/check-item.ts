@@ -6,6 +6,8 @@ export interface CheckItem {
   /** Short name, e.g. `postgres connection`. */
   name: string;
   ok: boolean;
+  /** True for a passed item that still needs attention (e.g. a slot retaining much WAL); never fails `check`. */
+  warning?: boolean;
   /** What was found (on success) or what is wrong (on failure). */
   detail: string;
   code?: string;
@@ -14,6 +16,11 @@ export interface CheckItem {
 
 export function passed(name: string, detail: string): CheckItem {
   return { name, ok: true, detail };
+}
+
+/** Passed, but worth acting on; `hint` says what to do. */
+export function warned(name: string, detail: string, hint?: string): CheckItem {
+  return { name, ok: true, warning: true, detail, ...(hint ? { hint } : {}) };
 }
 
 export function failed(name: string, detail: string, hint?: string, code = 'postgresConfig'): CheckItem {

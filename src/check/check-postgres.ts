@@ -1,9 +1,11 @@
 // Pre-flight checks of one cluster: the SQL connection, the settings physical backup and WAL streaming
-// need, a real replication connection made by a client program (exercising the PGPASSFILE path), and the
-// client programs' major version.
+// need, every privilege Lifeboat's commands need, how much WAL its slots retain, a real replication connection
+// made by a client program (exercising the PGPASSFILE path), and the client programs' major version.
 import type { RuntimeCluster } from '../config/index.js';
-import { connectPostgres, readServerInfo, runPgTool, type ServerInfo } from '../postgres/index.js';
+import { connectPostgres, formatServerVersion, readServerInfo, runPgTool, type PgClient, type ServerInfo } from '../postgres/index.js';
 import { checkStep, failed, passed, type CheckItem } from './check-item.js';
+import { checkPrivileges } from './check-privileges.js';
+import { checkSlotRetention } from './check-slot-retention.js';
 
 /** Replication connections Lifeboat holds at once: pg_receivewal plus pg_basebackup. */
 const WAL_SENDERS_NEEDED = 2;
@@ -28,11 +30,6 @@ function settingsItems(info: ServerInfo): CheckItem[] {
       : failed('max_replication_slots', `max_replication_slots is ${info.maxReplicationSlots}; lifeboat needs ${SLOTS_NEEDED}`, `ALTER SYSTEM SET max_replication_slots = ${SLOTS_NEEDED + 8}; then restart`),
   );
   items.push(
-    info.roleCanReplicate
-      ? passed('replication privilege', 'role has REPLICATION')
-      : failed('replication privilege', 'the configured role lacks the REPLICATION attribute', 'ALTER ROLE <user> REPLICATION;'),
-  );
-  items.push(
     info.userTablespaces.length === 0
       ? passed('tablespaces', 'only pg_default and pg_global')
       : failed('tablespaces', `user tablespaces ${info.userTablespaces.join(', ')} cannot be streamed by pg_basebackup to stdout`, 'move their objects to pg_default (ALTER TABLE ... SET TABLESPACE pg_default)'),
@@ -40,22 +37,39 @@ function settingsItems(info: ServerInfo): CheckItem[] {
   return items;
 }
 
+/** Run a probe that yields several items; its failure becomes one failed item named `name`. */
+async function probeItems(name: string, probe: () => Promise<CheckItem[]>): Promise<CheckItem[]> {
+  let found: CheckItem[] = [];
+  const step = await checkStep(name, async () => {
+    found = await probe();
+    return '';
+  });
+  return step.ok ? found : [step];
+}
+
 export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSignal): Promise<{ items: CheckItem[]; info?: ServerInfo }> {
   const items: CheckItem[] = [];
   let info: ServerInfo | undefined;
+  let client: PgClient | undefined;
   items.push(
     await checkStep('postgres connection', async () => {
-      const client = await connectPostgres(cluster.postgres, 'lifeboat-check');
-      try {
-        info = await readServerInfo(client);
-      } finally {
-        await client.end();
-      }
-      return `PostgreSQL ${info.versionNum} at ${cluster.postgres.host}:${cluster.postgres.port}, system ${info.systemIdentifier}, timeline ${info.timeline}`;
+      client = await connectPostgres(cluster.postgres, 'lifeboat-check');
+      info = await readServerInfo(client);
+      return `PostgreSQL ${formatServerVersion(info.versionNum)} at ${cluster.postgres.host}:${cluster.postgres.port}, system ${info.systemIdentifier}, timeline ${info.timeline}`;
     }),
   );
-  if (!info) return { items };
+  const sql: PgClient | undefined = client;
+  if (!info || !sql) {
+    await sql?.end();
+    return { items };
+  }
   items.push(...settingsItems(info));
+  try {
+    items.push(...(await probeItems('privileges', () => checkPrivileges(sql, cluster))));
+    items.push(...(await probeItems('slot retention', async () => [await checkSlotRetention(sql, cluster)])));
+  } finally {
+    await sql.end();
+  }
   const server = info;
   const replication = await checkStep('replication connection', async () => {
       const out = await runPgTool(cluster, 'psql', ['-X', '-A', '-t', '-F', ' ', '-c', 'IDENTIFY_SYSTEM', 'replication=true'], { signal });

@@ -37,6 +37,7 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   check: { load: async () => [(await import('./commands/check.js')).registerCheck] },
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
+  cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */

@@ -19,7 +19,7 @@ const awsCredentialsSchema = z
 export const postgresSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1').describe('Server host name or address.'),
   port: z.number().int().min(1).max(65535).default(5432).describe('Server port.'),
-  user: z.string().min(1).describe('Role to connect as; needs LOGIN and REPLICATION.'),
+  user: z.string().min(1).describe('Role to connect as; needs LOGIN, REPLICATION and the grants listed under "PostgreSQL role" (`lifeboat check` probes them).'),
   dbname: z.string().min(1).default('postgres').describe('Database for SQL connections.'),
   password: secretReferenceSchema.optional().meta({
     valueType: 'secret reference',
@@ -56,6 +56,12 @@ export const walSchema = z.strictObject({
     .min(10)
     .default(600)
     .describe('How long a full backup waits for the WAL it needs to reach the repository before failing.'),
+  slotRetentionWarnMiB: z
+    .number()
+    .int()
+    .min(1)
+    .default(1024)
+    .describe('`lifeboat check` warns when a Lifeboat slot keeps more WAL than this (MiB) on the server: an archiver stopped or far behind.'),
 });
 
 export const backupSchema = z.strictObject({

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError, describeError } from '../errors/index.js';
 import type { RuntimeCluster } from '../config/index.js';
+import { mapQueryError } from './map-query-error.js';
 
 type PostgresSettings = RuntimeCluster['postgres'];
 export type PgClient = pg.Client;
@@ -90,8 +91,25 @@ async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | f
   }
 }
 
+/**
+ * Every promise-returning query of `client` rejects with a postgresConfig error naming the GRANT to run when
+ * PostgreSQL denies a privilege, wherever the query is made. Streams (submittables) are returned unchanged.
+ */
+function mapPermissionErrors(client: pg.Client, role: string): pg.Client {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(mapQueryError(error, role))) : result;
+  };
+  return client;
+}
+
 /** Connect for SQL. The caller ends the client. */
 export async function connectPostgres(postgres: PostgresSettings, applicationName = 'lifeboat', options: ConnectOptions = {}): Promise<pg.Client> {
+  return mapPermissionErrors(await connectWithFallback(postgres, applicationName, options), postgres.user);
+}
+
+async function connectWithFallback(postgres: PostgresSettings, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
   const ssl = tlsOptions(postgres);
   try {
     return await tryConnect(postgres, ssl, applicationName, options);

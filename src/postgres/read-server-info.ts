@@ -23,6 +23,13 @@ export interface ServerInfo {
   walSegmentSizeBytes: number;
 }
 
+/** server_version_num as people write it: 150020 -> `15.20`, 90624 -> `9.6.24` (before 10 the major had two parts). */
+export function formatServerVersion(versionNum: number): string {
+  const major = Math.floor(versionNum / 10000);
+  if (major >= 10) return `${major}.${versionNum % 10000}`;
+  return `${major}.${Math.floor(versionNum / 100) % 100}.${versionNum % 100}`;
+}
+
 export async function readServerInfo(client: pg.Client): Promise<ServerInfo> {
   const { rows } = await client.query<{
     version_num: string;

@@ -1,7 +1,7 @@
 // Physical replication slots: the streaming slot pg_receivewal uses, and the guard slot Lifeboat advances
 // only past WAL that is durably in the repository, so the server keeps everything not yet stored.
 import type pg from 'pg';
-import { LifeboatError } from '../errors/index.js';
+import { LifeboatError, isLifeboatError } from '../errors/index.js';
 import { parseLsn, formatLsn, type Lsn } from './lsn.js';
 
 export interface SlotState {
@@ -43,6 +43,8 @@ export async function ensurePhysicalSlot(client: pg.Client, name: string): Promi
   try {
     await client.query('select pg_create_physical_replication_slot($1, true)', [name]);
   } catch (error) {
+    // A missing privilege already names its GRANT (map-query-error.ts).
+    if (isLifeboatError(error)) throw error;
     // Two archivers racing to create it: the loser reads the winner's slot.
     if ((error as { code?: string }).code !== '42710') {
       throw new LifeboatError('postgresConfig', `cannot create replication slot "${name}": ${(error as Error).message}`, {
@@ -77,6 +79,49 @@ export async function terminateSlotHolder(client: pg.Client, slot: SlotState): P
     [slot.activePid],
   );
   return rows[0]?.ok === true;
+}
+
+/**
+ * Drop a slot. Returns false when it did not exist; throws `locked` naming the walsender's pid when it is in use
+ * (PostgreSQL refuses to drop an active slot, SQLSTATE 55006).
+ */
+export async function dropSlot(client: pg.Client, name: string): Promise<boolean> {
+  try {
+    await client.query('select pg_drop_replication_slot($1)', [name]);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === '42704') return false;
+    if (code === '55006') {
+      const pid = /PID (\d+)/.exec((error as Error).message)?.[1];
+      throw slotInUseError(name, pid === undefined ? undefined : Number(pid), error);
+    }
+    throw error;
+  }
+}
+
+/** The refusal for a slot a walsender (pg_receivewal) is streaming from. */
+export function slotInUseError(name: string, pid: number | undefined, cause?: unknown): LifeboatError {
+  return new LifeboatError('locked', `replication slot "${name}" is in use by walsender pid ${pid ?? '?'} (an archiver is streaming from it)`, {
+    hint: 'stop the archiver streaming from it (lifeboat wal archive) and try again',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** How many bytes of WAL each named slot keeps on the server (from its restart LSN to the current position). */
+export async function readSlotRetention(client: pg.Client, names: readonly string[]): Promise<{ name: string; retainedBytes: number | undefined; walStatus: string | undefined }[]> {
+  const { rows } = await client.query<{ slot_name: string; retained_bytes: string | null; wal_status: string | null }>(
+    `select slot_name,
+            pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end, restart_lsn)::bigint::text as retained_bytes,
+            wal_status
+       from pg_replication_slots where slot_name = any($1::text[]) order by slot_name`,
+    [names],
+  );
+  return rows.map((row) => ({
+    name: row.slot_name,
+    retainedBytes: row.retained_bytes === null ? undefined : Number(row.retained_bytes),
+    walStatus: row.wal_status ?? undefined,
+  }));
 }
 
 /** The server's current WAL write position (primary) or last replayed position (standby). */

@@ -2,7 +2,7 @@
 // so that a later `restore --to-name NAME` can be planned and refused early when the name is unknown.
 import type { RuntimeCluster } from '../config/index.js';
 import { LifeboatError } from '../errors/index.js';
-import { connectPostgres, readServerInfo } from '../postgres/index.js';
+import { connectPostgres, readServerInfo, requirePrivileges } from '../postgres/index.js';
 import { storeRestorePoint, type RestorePointRecord } from '../repository/restore-points.js';
 import { RESTORE_POINT_NAME_PATTERN, restorePointKey, type Storage } from '../storage/index.js';
 
@@ -18,6 +18,7 @@ export async function runRestorePoint(cluster: RuntimeCluster, storage: Storage,
   }
   const client = await connectPostgres(cluster.postgres, 'lifeboat-restore-point');
   try {
+    await requirePrivileges(client, cluster.postgres.user, 'restore-point');
     const info = await readServerInfo(client);
     const { rows } = await client.query<{ lsn: string }>('select pg_create_restore_point($1)::text as lsn', [name]);
     const record: RestorePointRecord = { formatVersion: 1, cluster: cluster.name, name, lsn: rows[0]!.lsn, timeline: info.timeline, createdTime: new Date().toISOString() };

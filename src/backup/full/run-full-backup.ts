@@ -10,6 +10,7 @@ import {
   ensurePhysicalSlot,
   formatLsn,
   readServerInfo,
+  requirePrivileges,
   walSegmentOf,
   type Lsn,
   type ServerInfo,
@@ -45,6 +46,7 @@ const MIN_LEFTOVER_GRACE_MS = 60 * 60 * 1000;
 async function inspectServer(cluster: RuntimeCluster): Promise<ServerInfo> {
   const client = await connectPostgres(cluster.postgres, 'lifeboat-backup');
   try {
+    await requirePrivileges(client, cluster.postgres.user, 'backup full');
     const info = await readServerInfo(client);
     if (info.userTablespaces.length > 0) {
       throw new LifeboatError(

@@ -1,10 +1,11 @@
-// Before archiving starts: the server must be the cluster the repository belongs to, both slots must exist,
-// and the streaming slot must be free, so the new pg_receivewal does not fail on a slot still held by a
-// receiver from an earlier run (an orphan just ended, or one on another host).
+// Before archiving starts: the role must hold every privilege archiving needs (a missing one never heals, so it
+// fails now naming the GRANT, not in a retry loop), the server must be the cluster the repository belongs to,
+// both slots must exist, and the streaming slot must be free, so the new pg_receivewal does not fail on a slot
+// still held by a receiver from an earlier run (an orphan just ended, or one on another host).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RuntimeCluster } from '../../config/index.js';
 import { LifeboatError } from '../../errors/index.js';
-import { ensurePhysicalSlot, readServerInfo, readSlot, terminateSlotHolder, type PgClient, type ServerInfo } from '../../postgres/index.js';
+import { ensurePhysicalSlot, readServerInfo, readSlot, requirePrivileges, terminateSlotHolder, type PgClient, type ServerInfo } from '../../postgres/index.js';
 import { ensureClusterIdentity } from '../../repository/cluster-identity.js';
 import type { Storage } from '../../storage/index.js';
 
@@ -12,6 +13,7 @@ import type { Storage } from '../../storage/index.js';
 const SLOT_RELEASE_TIMEOUT_MS = 10_000;
 
 export async function prepareServer(client: PgClient, cluster: RuntimeCluster, storage: Storage, signal: AbortSignal): Promise<ServerInfo> {
+  await requirePrivileges(client, cluster.postgres.user, 'wal archive');
   const info = await readServerInfo(client);
   await ensureClusterIdentity(
     storage,

@@ -7,7 +7,7 @@ import { LifeboatError, type ErrorCode } from '../../errors/index.js';
 import type { CommandContext } from '../command-context.js';
 
 function formatItem(item: CheckItem): string {
-  const line = `  ${item.ok ? 'ok  ' : 'FAIL'}  ${item.name}: ${item.detail}`;
+  const line = `  ${item.ok ? (item.warning ? 'WARN' : 'ok  ') : 'FAIL'}  ${item.name}: ${item.detail}`;
   return item.hint ? `${line}\n        HINT: ${item.hint}` : line;
 }
 
@@ -15,7 +15,8 @@ function formatReport(report: CheckReport): string {
   const lines: string[] = [];
   for (const cluster of report.clusters) lines.push(`cluster ${cluster.cluster}`, ...cluster.items.map(formatItem));
   lines.push('repository', ...report.repository.map(formatItem));
-  lines.push(report.ok ? 'all checks passed' : 'some checks FAILED');
+  const warnings = [...report.clusters.flatMap((c) => c.items), ...report.repository].some((i) => i.warning === true);
+  lines.push(report.ok ? (warnings ? 'all checks passed, with warnings (WARN above)' : 'all checks passed') : 'some checks FAILED');
   return lines.join('\n');
 }
 
