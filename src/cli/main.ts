@@ -37,6 +37,7 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   check: { load: async () => [(await import('./commands/check.js')).registerCheck] },
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
+  repository: { description: 'the repository itself', load: async () => [(await import('./commands/repository-init.js')).registerRepositoryInit] },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */
