@@ -1,6 +1,6 @@
 // The refusals of a key the repository does not know: a missing key file (`keyFile`) or another key than the
 // recorded one (`wrongKey`). Each names the key the repository expects, where Lifeboat looked, and what to do.
-import type { KeyProvider } from '../crypto/index.js';
+import type { KeyProvider, KeyProviderKind } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
 import { repositoryKeysKey } from '../storage/index.js';
 import { formatRecordedKeys, type RepositoryKeys } from './repository-keys.js';
@@ -23,11 +23,13 @@ function emptyRepositoryEscape(facts: RepositoryKeyFacts): string {
   );
 }
 
-function configureHint(record: RepositoryKeys): string {
+function configureHint(record: RepositoryKeys, configured: KeyProviderKind): string {
   if (record.provider === 'local') {
-    return `point encryption.keyFile at the key file holding key id ${record.keyIds[0]} (restore it from your key backup)`;
+    const provider = configured === 'local' ? '' : 'set encryption.provider to local and ';
+    return `${provider}point encryption.keyFile at the key file holding key id ${record.keyIds[0]} (restore it from your key backup)`;
   }
-  return `set encryption.provider to aws-kms and encryption.keyId to ${record.keyIds[0]} (or an alias of it)`;
+  const provider = configured === 'aws-kms' ? '' : 'set encryption.provider to aws-kms and ';
+  return `${provider}set encryption.keyId to ${record.keyIds[0]} (or an alias of it)`;
 }
 
 /** `keyFile`: the configured key file does not exist, and the repository has a recorded key or holds data. */
@@ -37,7 +39,7 @@ export function missingKeyFileError(path: string, facts: RepositoryKeyFacts): Li
     return new LifeboatError('keyFile', (
       `key file ${path} does not exist, and repository ${location} is encrypted for ${formatRecordedKeys(record)} ` +
       `(recorded in ${repositoryKeysKey()}); no new key is created for a repository that has one`
-    ), { hint: `${configureHint(record)}; ${NEW_REPOSITORY}${dataKey === undefined ? emptyRepositoryEscape(facts) : ''}` });
+    ), { hint: `${configureHint(record, 'local')}; ${NEW_REPOSITORY}${dataKey === undefined ? emptyRepositoryEscape(facts) : ''}` });
   }
   return new LifeboatError('keyFile', (
     `key file ${path} does not exist, and repository ${location} already holds data (${dataKey ?? 'objects'}) ` +
@@ -52,7 +54,7 @@ export function unrecordedKeyError(keys: KeyProvider, keyIds: readonly string[],
   return new LifeboatError('wrongKey', (
     `${configured} is not the key repository ${location} is encrypted for: it records ${formatRecordedKeys(record)} ` +
     `(in ${repositoryKeysKey()})`
-  ), { hint: `${configureHint(record)}; lifeboat never writes one repository with two keys${facts.dataKey === undefined ? emptyRepositoryEscape(facts) : ''}` });
+  ), { hint: `${configureHint(record, keys.kind)}; lifeboat never writes one repository with two keys${facts.dataKey === undefined ? emptyRepositoryEscape(facts) : ''}` });
 }
 
 /** `wrongKey`: a repository without a record holds an object the configured key does not open. */
