@@ -20,7 +20,7 @@ export async function runCheck(config: RuntimeConfig, clusterNames: readonly str
   let repository: CheckItem[] = [];
   let opened: Awaited<ReturnType<typeof openRepository>> | undefined;
   const open = await checkStep('key', async () => {
-    opened = await openRepository(config, 'write');
+    opened = await openRepository(config, 'write', signal);
     return opened.keys.description;
   });
   repository.push(open);

@@ -108,7 +108,7 @@ export const repositorySchema = z
 
 export const localEncryptionSchema = z.strictObject({
   provider: z.literal('local').describe('A 256-bit key in a local file (embedded default, tests, drills).'),
-  keyFile: z.string().min(1).describe('Key file; created with mode 0600 on first use. Relative to the config file.'),
+  keyFile: z.string().min(1).describe('Key file; created with mode 0600 only for an empty repository (first write, or repository init). Relative to the config file.'),
 });
 
 export const kmsEncryptionSchema = z.strictObject({

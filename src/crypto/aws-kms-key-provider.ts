@@ -142,6 +142,8 @@ export function createAwsKmsKeyProvider(options: AwsKmsKeyProviderOptions): KeyP
       return material;
     },
 
+    resolveKeyIds: (request: DataKeyRequest) => resolveKeyArns(request),
+
     keyIdOf(encryptedDataKeys: readonly EncryptedDataKey[]): string {
       return encryptedDataKeys.find((edk) => edk.providerId === KMS_PROVIDER_ID)?.providerInfo ?? keyId;
     },

@@ -36,6 +36,12 @@ export interface KeyProvider {
     encryptedDataKeys: readonly EncryptedDataKey[],
     request: DataKeyRequest,
   ): Promise<NodeDecryptionMaterial>;
+  /**
+   * The ids a repository records as the key(s) it is encrypted for: local, the key id; aws-kms, the key ARN of
+   * the generator key, then of each additional key (an alias or bare id is resolved with one DescribeKey, cached).
+   * Throws LifeboatError `kmsUnavailable`/`aborted` when KMS cannot be asked.
+   */
+  resolveKeyIds(request: DataKeyRequest): Promise<readonly string[]>;
   /** The key id to record for an object whose data key copies are `encryptedDataKeys` (aws-kms: the key ARN). */
   keyIdOf(encryptedDataKeys: readonly EncryptedDataKey[]): string;
   /** Release clients and forget key material. The provider must not be used afterwards. */

@@ -1,4 +1,4 @@
-// Reads, and on first use creates, the key file of the local key provider: 32 random bytes as hex or base64 text.
+// Reads, and for an empty repository creates, the key file of the local key provider: 32 random bytes as hex or base64 text.
 // It is the only key that opens the repository's objects, so it is refused unless private to its owner, and it
 // is created exclusively (never overwriting a key that objects may already depend on) and fsynced.
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ export const LOCAL_KEY_BYTES = 32;
 const MAX_KEY_FILE_BYTES = 1024;
 
 function createHint(path: string): string {
-  return `for a new repository create one with: (umask 077; openssl rand -hex 32 > ${path})`;
+  return `for a new, empty repository run \`lifeboat repository init\` (or create one with: (umask 077; openssl rand -hex 32 > ${path}))`;
 }
 
 function keyFileError(message: string, hint: string, cause?: unknown): LifeboatError {

@@ -71,6 +71,8 @@ export function createLocalKeyProviderFromKey(key: Uint8Array, source: string): 
       return material;
     },
 
+    resolveKeyIds: () => Promise.resolve([keyId]),
+
     keyIdOf: () => keyId,
 
     close(): void {

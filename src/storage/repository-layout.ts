@@ -3,6 +3,7 @@
 // function validates its inputs so no caller can build a key that escapes its cluster's folder.
 //
 //   lifeboat.json                                                  repository format version
+//   keys.json                                                      the key(s) its objects are encrypted for (ids only)
 //   probes/<nonce>.probe                                           connectivity checks, deleted right after
 //   clusters/<cluster>/cluster.json                                cluster identity (system id, pg version)
 //   clusters/<cluster>/backups/<backupId>/manifest.json            written last: a backup exists once it does
@@ -38,7 +39,7 @@ function check(value: string, pattern: RegExp, what: string, rule: string): void
 
 function clusterFolder(cluster: string): string {
   check(cluster, CLUSTER_NAME_PATTERN, 'cluster name', '1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit');
-  return `clusters/${cluster}/`;
+  return `${clustersRootPrefix()}${cluster}/`;
 }
 
 function backupFolder(cluster: string, backupId: string): string {
@@ -64,12 +65,41 @@ export function repositoryInfoKey(): string {
 }
 
 /**
+ * `keys.json`: the identity of the key(s) the repository's objects are encrypted for (local key id, KMS key
+ * ARN), written create-only when the repository is initialised. Plain JSON without secrets, so any reader with
+ * the bucket or folder alone can tell which key is expected.
+ */
+export function repositoryKeysKey(): string {
+  return 'keys.json';
+}
+
+/**
+ * True for the repository's own bookkeeping (lifeboat.json, keys.json, probes/): objects that hold no backed-up
+ * data, so a repository holding only these is still empty.
+ */
+export function isRepositoryBookkeepingKey(key: string): boolean {
+  return key === repositoryInfoKey() || key === repositoryKeysKey() || key.startsWith('probes/');
+}
+
+const BACKUP_PART_KEY_PATTERN = /^clusters\/[a-z0-9][a-z0-9_-]{0,62}\/backups\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}\/base\/part-\d{5}\.tar\.zst\.enc$/;
+
+/** True for keys of objects stored encrypted: base backup parts and WAL objects (segments, partials, histories). */
+export function isEncryptedObjectKey(key: string): boolean {
+  return BACKUP_PART_KEY_PATTERN.test(key) || parseWalKey(key) !== undefined;
+}
+
+/**
  * `probes/<nonce>.probe`: a throwaway object written, read and deleted to check the repository is reachable
  * and writable. `nonce` (1-64 of `a-z 0-9 -`) keeps concurrent probes from different hosts apart.
  */
 export function probeKey(nonce = 'check'): string {
   check(nonce, PROBE_NONCE_PATTERN, 'probe nonce', '1-64 characters of a-z, 0-9 and "-"');
   return `probes/${nonce}.probe`;
+}
+
+/** `clusters/`: every cluster's objects. */
+export function clustersRootPrefix(): string {
+  return 'clusters/';
 }
 
 /** `clusters/<cluster>/`: everything stored for one cluster. */

@@ -11,9 +11,12 @@ import {
   clusterPrefix,
   compareKeys,
   formatTimeline,
+  isEncryptedObjectKey,
+  isRepositoryBookkeepingKey,
   parseWalKey,
   probeKey,
   repositoryInfoKey,
+  repositoryKeysKey,
   walHistoryKey,
   walPartialKey,
   walPrefix,
@@ -39,6 +42,18 @@ describe('repository layout', () => {
     expect(repositoryInfoKey()).toBe('lifeboat.json');
     expect(probeKey()).toBe('probes/check.probe');
     expect(probeKey('host-1-4f2a')).toBe('probes/host-1-4f2a.probe');
+    expect(repositoryKeysKey()).toBe('keys.json');
+  });
+
+  it('tells bookkeeping from data, and encrypted objects from metadata', () => {
+    for (const key of [repositoryInfoKey(), repositoryKeysKey(), probeKey()]) expect(isRepositoryBookkeepingKey(key)).toBe(true);
+    expect(isRepositoryBookkeepingKey(clusterInfoKey('main'))).toBe(false);
+    expect(isEncryptedObjectKey(backupPartKey('main', '20250101T000000Z', 1))).toBe(true);
+    expect(isEncryptedObjectKey(walSegmentKey('main', SEGMENT, SHA))).toBe(true);
+    expect(isEncryptedObjectKey(walPartialKey('main', SEGMENT, '000000A1FE001234'))).toBe(true);
+    expect(isEncryptedObjectKey(walHistoryKey('main', 2))).toBe(true);
+    expect(isEncryptedObjectKey(backupManifestKey('main', '20250101T000000Z'))).toBe(false);
+    expect(isEncryptedObjectKey(clusterInfoKey('main'))).toBe(false);
   });
 
   it('builds cluster and backup keys', () => {

@@ -16,7 +16,7 @@ export function registerBackupFull(parent: Command, context: () => CommandContex
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'write');
+      const repository = await openRepository(config, 'write', ctx.signal);
       try {
         const manifest = await runFullBackup({
           config,

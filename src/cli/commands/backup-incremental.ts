@@ -16,7 +16,7 @@ export function registerBackupIncremental(parent: Command, context: () => Comman
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'read');
+      const repository = await openRepository(config, 'write', ctx.signal);
       try {
         const manifest = await runIncrementalBackup({ cluster, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal, lifeboatVersion: LIFEBOAT_VERSION });
         if (options.json) ctx.out(JSON.stringify(manifest ?? null, null, 2));

@@ -15,7 +15,7 @@ export function registerRestorePoint(program: Command, context: () => CommandCon
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'read');
+      const repository = await openRepository(config, 'write', ctx.signal);
       try {
         const record = await runRestorePoint(cluster, repository.storage, name, ctx.signal);
         ctx.out(options.json ? JSON.stringify(record, null, 2) : `restore point "${record.name}" created at ${record.lsn} on timeline ${record.timeline}`);

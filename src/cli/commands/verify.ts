@@ -38,9 +38,12 @@ export function registerVerify(program: Command, context: () => CommandContext):
       ctx.out(options.json ? JSON.stringify({ reports }, null, 2) : reports.map(formatReport).join('\n'));
       const failed = reports.flatMap((r) => r.problems);
       if (failed.length > 0) {
-        throw new LifeboatError((failed[0]!.code as ErrorCode) ?? 'objectCorrupted', `verification found ${failed.length} problem(s)`, {
-          hint: 'the report above names each object or WAL segment; take a new full backup to start a clean chain',
-        });
+        const code = (failed[0]!.code as ErrorCode) ?? 'objectCorrupted';
+        // A wrong key damages nothing: the objects are fine and open with the key they were written with.
+        const hint = code === 'wrongKey'
+          ? 'the objects are encrypted with another key: configure the key they were encrypted with (the report names its key id) and run verify again'
+          : 'the report above names each object or WAL segment; take a new full backup to start a clean chain';
+        throw new LifeboatError(code, `verification found ${failed.length} problem(s)`, { hint });
       }
     });
 }

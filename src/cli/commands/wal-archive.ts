@@ -15,7 +15,7 @@ export function registerWalArchive(parent: Command, context: () => CommandContex
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'write');
+      const repository = await openRepository(config, 'write', ctx.signal);
       try {
         await runWalArchive({ config, cluster, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal });
       } finally {
