@@ -1,6 +1,6 @@
-// Interrupted and unattended full backups through the CLI, as an operator meets them: Ctrl-C (SIGINT to the whole
-// process group, pg_basebackup included) while streaming and while waiting for WAL exits 90 with one line saying
-// what was removed; a second backup of the cluster from the same state folder is refused with `locked`; a killed
+// Interrupted and unattended full backups through the CLI, as an operator meets them: SIGINT while streaming (to
+// lifeboat alone) and while waiting for WAL (Ctrl-C: the whole process group) exits 90 with one line saying what
+// was removed; a second backup of the cluster from the same state folder is refused with `locked`; a killed
 // backup's leftovers are removed at once by the next backup from the same state folder; with no archiver running,
 // `backup full` and `check --archive` fail within seconds naming the command to start one.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -136,7 +136,8 @@ describe('an interrupted full backup', () => {
   it('SIGINT while streaming exits 90 with one line naming what it removed; nothing is listed or left', async () => {
     const backup = startCli(['backup', 'full']);
     await backup.waitForLine(/base backup part stored/);
-    backup.signalGroup('SIGINT');
+    // To lifeboat alone (`kill -INT <pid>`, a supervisor): it must stop pg_basebackup itself.
+    backup.child.kill('SIGINT');
     const result = await backup.done;
     expect(result.code, result.stderr.slice(-3000)).toBe(90);
     expect(result.stderr).not.toContain('waiting for WAL to reach the repository');
@@ -159,6 +160,7 @@ describe('an interrupted full backup', () => {
       expect(second.code, second.stderr.slice(-3000)).toBe(91);
       expect(second.reportLines[0]).toMatch(new RegExp(`^error\\[locked\\]: another process holds the backup:main lock on .*: pid ${backup.child.pid}, backup full`));
 
+      // Ctrl-C in a terminal: the whole process group.
       backup.signalGroup('SIGINT');
       const result = await backup.done;
       expect(result.code, result.stderr.slice(-3000)).toBe(90);
