@@ -47,7 +47,7 @@ async function probeItems(name: string, probe: () => Promise<CheckItem[]>): Prom
   return step.ok ? found : [step];
 }
 
-export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSignal): Promise<{ items: CheckItem[]; info?: ServerInfo }> {
+export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSignal, archive = false): Promise<{ items: CheckItem[]; info?: ServerInfo }> {
   const items: CheckItem[] = [];
   let info: ServerInfo | undefined;
   let client: PgClient | undefined;
@@ -65,7 +65,7 @@ export async function checkPostgres(cluster: RuntimeCluster, signal?: AbortSigna
   }
   items.push(...settingsItems(info));
   try {
-    items.push(...(await probeItems('privileges', () => checkPrivileges(sql, cluster))));
+    items.push(...(await probeItems('privileges', () => checkPrivileges(sql, cluster, archive))));
     items.push(...(await probeItems('slot retention', async () => [await checkSlotRetention(sql, cluster)])));
   } finally {
     await sql.end();

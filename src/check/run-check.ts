@@ -2,6 +2,7 @@
 // client programs, the repository, and the key. Read-only towards PostgreSQL; the repository gets a probe object.
 import type { RuntimeConfig } from '../config/index.js';
 import { openRepository } from '../repository/open-repository.js';
+import { checkArchive } from './check-archive.js';
 import { checkStep, type CheckItem } from './check-item.js';
 import { checkPostgres } from './check-postgres.js';
 import { checkRepository } from './check-repository.js';
@@ -12,10 +13,15 @@ export interface CheckReport {
   repository: CheckItem[];
 }
 
-export async function runCheck(config: RuntimeConfig, clusterNames: readonly string[], signal?: AbortSignal): Promise<CheckReport> {
+export interface RunCheckOptions {
+  /** Also the end-to-end archive check (check-archive.ts) for each cluster: needs a running archiver. */
+  archive?: boolean;
+}
+
+export async function runCheck(config: RuntimeConfig, clusterNames: readonly string[], signal?: AbortSignal, options: RunCheckOptions = {}): Promise<CheckReport> {
   const clusters: CheckReport['clusters'] = [];
   for (const cluster of config.clusters.filter((c) => clusterNames.includes(c.name))) {
-    clusters.push({ cluster: cluster.name, items: (await checkPostgres(cluster, signal)).items });
+    clusters.push({ cluster: cluster.name, items: (await checkPostgres(cluster, signal, options.archive === true)).items });
   }
   let repository: CheckItem[] = [];
   let opened: Awaited<ReturnType<typeof openRepository>> | undefined;
@@ -27,6 +33,10 @@ export async function runCheck(config: RuntimeConfig, clusterNames: readonly str
   if (opened) {
     try {
       repository = [...repository, ...(await checkRepository(opened.storage, opened.keys, signal))];
+      for (const entry of options.archive ? clusters : []) {
+        const cluster = config.clusters.find((c) => c.name === entry.cluster)!;
+        entry.items.push(await checkArchive(cluster, config.stateDir, opened.storage, signal ?? new AbortController().signal));
+      }
     } finally {
       opened.close();
     }

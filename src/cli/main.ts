@@ -2,9 +2,10 @@
 // exit code. Commands live in ./commands, one file each.
 import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
-import { ERROR_CODES } from '../errors/index.js';
+import { ERROR_CODES, interruptReason } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
 import { formatErrorReport } from './report-error.js';
+import { asInterrupted } from './report-interrupt.js';
 import { LIFEBOAT_VERSION } from './version.js';
 
 export interface MainOptions {
@@ -82,7 +83,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const abort = new AbortController();
   // Every stream of a long command listens on this one signal; dozens at once are expected, not a leak.
   setMaxListeners(1000, abort.signal);
-  const onSignal = (): void => abort.abort(new Error('interrupted by signal'));
+  // The reason is an `aborted` error naming the signal, so an interrupted command exits 90, never 99.
+  const onSignal = (signalName: NodeJS.Signals): void => abort.abort(interruptReason(signalName));
+  const [group, subcommand] = requestedGroup(argv);
+  const commandName = group !== undefined && group in GROUPS ? (GROUPS[group]!.description && subcommand ? `${group} ${subcommand}` : group) : 'lifeboat';
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
@@ -99,7 +103,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       // --help and --version exit through here with code 0.
       return error.exitCode === 0 ? 0 : ERROR_CODES.usage;
     }
-    const report = formatErrorReport(error);
+    const report = formatErrorReport(asInterrupted(error, commandName, abort.signal, context?.log));
     err(report.text);
     return report.exitCode;
   } finally {

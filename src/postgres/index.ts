@@ -36,6 +36,7 @@ export {
 export {
   REQUIRED_PRIVILEGES,
   privilegesFor,
+  isOptionalCheckPrivilege,
   findMissingPrivileges,
   missingPrivilegesError,
   requirePrivileges,

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { LifeboatError } from '../errors/index.js';
 
 /** The commands that act on the server; `restore`, `wal fetch`, `verify` and the catalog never connect to it. */
-export type ServerCommand = 'check' | 'backup full' | 'wal archive' | 'restore-point' | 'cluster drop-slots';
+export type ServerCommand = 'check' | 'check --archive' | 'backup full' | 'wal archive' | 'restore-point' | 'cluster drop-slots';
 
 /** One privilege a command needs. */
 export interface RequiredPrivilege {
@@ -52,7 +52,20 @@ export const REQUIRED_PRIVILEGES: readonly RequiredPrivilege[] = [
     probeSql: `select pg_catalog.has_function_privilege('pg_catalog.pg_create_restore_point(text)', 'EXECUTE') as ok`,
     grant: (role) => `GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role};`,
   },
+  {
+    name: 'EXECUTE on pg_catalog.pg_switch_wal()',
+    functionName: 'pg_switch_wal',
+    commands: ['check --archive'],
+    why: 'completing a WAL segment for the end-to-end archive check',
+    probeSql: `select pg_catalog.has_function_privilege('pg_catalog.pg_switch_wal()', 'EXECUTE') as ok`,
+    grant: (role) => `GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO ${role};`,
+  },
 ];
+
+/** Privileges only an optional check needs: probed by `check` only when that check was asked for. */
+export function isOptionalCheckPrivilege(privilege: RequiredPrivilege): boolean {
+  return privilege.commands.every((command) => command === 'check --archive');
+}
 
 /** `role` as an SQL identifier, always double-quoted: safe for any name, reserved words and capitals included. */
 export function quoteRole(role: string): string {

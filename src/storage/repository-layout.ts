@@ -6,6 +6,7 @@
 //   keys.json                                                      the key(s) its objects are encrypted for (ids only)
 //   probes/<nonce>.probe                                           connectivity checks, deleted right after
 //   clusters/<cluster>/cluster.json                                cluster identity (system id, pg version)
+//   clusters/<cluster>/backups/<backupId>/in-progress.json         written first: which host and state folder own it
 //   clusters/<cluster>/backups/<backupId>/manifest.json            written last: a backup exists once it does
 //   clusters/<cluster>/backups/<backupId>/base/part-00001.tar.zst.enc
 //   clusters/<cluster>/wal/<timeline>/<segment>-<sha256>           archived WAL segment
@@ -125,6 +126,15 @@ export function backupPrefix(cluster: string, backupId: string): string {
 /** `.../backups/<backupId>/manifest.json`: written last, deleted first; its presence is what makes a backup. */
 export function backupManifestKey(cluster: string, backupId: string): string {
   return `${backupFolder(cluster, backupId)}manifest.json`;
+}
+
+/**
+ * `.../backups/<backupId>/in-progress.json`: written before a backup's first part, naming the host and state
+ * folder that own it, so that whoever finds the folder without a manifest can tell whether its owner is provably
+ * dead. Removed once the manifest is written.
+ */
+export function backupInProgressKey(cluster: string, backupId: string): string {
+  return `${backupFolder(cluster, backupId)}in-progress.json`;
 }
 
 /** `.../backups/<backupId>/base/part-00001.tar.zst.enc`: part `partNumber` (1-99 999) of the base backup. */

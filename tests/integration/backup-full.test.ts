@@ -11,6 +11,7 @@ import { runIncrementalBackup } from '../../src/backup/incremental/run-increment
 import { describeCluster } from '../../src/repository/describe-cluster.js';
 import { runVerify } from '../../src/verify/run-verify.js';
 import { runWalArchive } from '../../src/backup/wal-archive/run-wal-archive.js';
+import { LifeboatError } from '../../src/errors/index.js';
 import { createDecryptionSession } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { readObject } from '../../src/pipeline/index.js';
@@ -23,6 +24,7 @@ import { openRepository, type Repository } from '../../src/repository/open-repos
 import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { runProcess } from '../harness/run-process.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
 let pg: PostgresServer;
@@ -72,8 +74,22 @@ describe('full backup', () => {
 
   it('completes under pgbench write load and is listed only once complete', async () => {
     const load = pgbench(pg, ['-c', '4', '-T', '20', '-n']);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
     const cluster = fixture.config.clusters[0]!;
+    // First a backup interrupted for real, once its first part is stored: it is never listed, and it removes
+    // what it stored on its way out.
+    const interrupt = new AbortController();
+    const interrupted = runFullBackup({ config: fixture.config, cluster, storage: repository.storage, keys: repository.keys, log, signal: interrupt.signal, lifeboatVersion: 'test' });
+    interrupted.catch(() => undefined);
+    const partsDir = join(fixture.dir, 'repo', 'clusters', 'main', 'backups');
+    const storedParts = (): string[] =>
+      existsSync(partsDir) ? readdirSync(partsDir, { recursive: true, encoding: 'utf8' }).filter((path) => /\/base\/part-\d+\.tar\.zst\.enc$/.test(path)) : [];
+    await waitFor('the interrupted backup to store a part', () => storedParts().length > 0, { timeoutMs: 120_000, intervalMs: 20 });
+    expect(await listBackupIds(repository.storage, 'main')).toEqual([]);
+    interrupt.abort(new LifeboatError('aborted', 'interrupted by the test'));
+    await expect(interrupted).rejects.toMatchObject({ code: 'aborted', message: expect.stringMatching(/^backup full interrupted by the test; removed \d+ stored parts? of backup /) as unknown });
+    expect(await listBackupIds(repository.storage, 'main')).toEqual([]);
+    expect(storedParts()).toEqual([]);
+
     manifest = await runFullBackup({ config: fixture.config, cluster, storage: repository.storage, keys: repository.keys, log, signal: AbortSignal.timeout(240_000), lifeboatVersion: 'test' });
     await load;
     expect(manifest.type).toBe('full');

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLifeboatError } from '../../src/errors/index.js';
 import {
+  backupInProgressKey,
   backupManifestKey,
   backupPartKey,
   backupPrefix,
@@ -62,6 +63,7 @@ describe('repository layout', () => {
     expect(backupsPrefix('main')).toBe('clusters/main/backups/');
     expect(backupPrefix('main', '20250101T000000Z')).toBe('clusters/main/backups/20250101T000000Z/');
     expect(backupManifestKey('main', '20250101T000000Z')).toBe('clusters/main/backups/20250101T000000Z/manifest.json');
+    expect(backupInProgressKey('main', '20250101T000000Z')).toBe('clusters/main/backups/20250101T000000Z/in-progress.json');
     expect(backupPartKey('main', '20250101T000000Z', 1)).toBe('clusters/main/backups/20250101T000000Z/base/part-00001.tar.zst.enc');
     expect(backupPartKey('main', 'b', 99_999)).toBe('clusters/main/backups/b/base/part-99999.tar.zst.enc');
   });

@@ -25,12 +25,13 @@ export function registerCheck(program: Command, context: () => CommandContext): 
     .command('check')
     .description('probe PostgreSQL (settings, privileges, replication), client programs, the repository and the key')
     .option('--cluster <name>', 'only this cluster (default: all configured)')
+    .option('--archive', 'also switch WAL and wait until that segment is in the repository (needs a running `wal archive`)')
     .option('--json', 'print the report as JSON')
-    .action(async (options: { cluster?: string; json?: boolean }) => {
+    .action(async (options: { cluster?: string; archive?: boolean; json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
       const names = options.cluster ? [selectCluster(config, options.cluster).name] : config.clusters.map((c) => c.name);
-      const report = await runCheck(config, names, ctx.signal);
+      const report = await runCheck(config, names, ctx.signal, { archive: options.archive === true });
       ctx.out(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       if (!report.ok) {
         const first = [...report.clusters.flatMap((c) => c.items), ...report.repository].find((i) => !i.ok)!;
