@@ -6,7 +6,7 @@ import type { Storage } from '../storage/index.js';
 import { loadBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
 import { loadClusterIdentity, type ClusterIdentity } from './cluster-identity.js';
-import { newestCompleteEnd, segmentOnPath, segmentsAlongPath, type TimelineStep } from './find-wal-gaps.js';
+import { segmentOnPath, walkArchivedWal } from './find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
 import { scanArchivedWal } from './scan-archived-wal.js';
 import { loadTimelineHistories, newestDescendantPath } from './timeline-histories.js';
@@ -81,22 +81,6 @@ function toEntry(manifest: BackupManifest): CatalogEntry {
   };
 }
 
-/**
- * Walk the segments replay reads along `path` from `from`, up to the newest complete one stored on it: the
- * contiguous ones, and the gaps after the first missing one.
- */
-function walkPath(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): { contiguous: WalSegmentName[]; gaps: WalSegmentName[] } {
-  const contiguous: WalSegmentName[] = [];
-  const gaps: WalSegmentName[] = [];
-  const end = newestCompleteEnd(wal, path, from, segmentSizeBytes);
-  if (end <= from) return { contiguous, gaps };
-  for (const segment of segmentsAlongPath(path, from, end, segmentSizeBytes)) {
-    if (!wal.segments.has(segment)) gaps.push(segment);
-    else if (gaps.length === 0) contiguous.push(segment);
-  }
-  return { contiguous, gaps };
-}
-
 /** What a catalog is made from; a restore, which needs them itself, loads them once for both. */
 export interface ClusterContents {
   identity: ClusterIdentity | undefined;
@@ -140,7 +124,7 @@ export async function describeClusterContents(
   const histories = contents.histories ?? (await loadTimelineHistories(storage, session, cluster, wal, signal));
   const path = newestDescendantPath(toTimelineId(oldestFull.timeline), wal, histories);
   const walkFrom = segmentStartLsn(oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
-  const walk = walkPath(wal, path, walkFrom, segmentSizeBytes);
+  const walk = walkArchivedWal(wal, path, walkFrom, segmentSizeBytes);
   catalog.gaps = walk.gaps;
   const lastComplete = walk.contiguous.at(-1);
   const lastCompleteEnd = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : undefined;

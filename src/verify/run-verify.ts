@@ -7,10 +7,11 @@ import type { Logger } from 'pino';
 import { createDecryptionSession, type DecryptionSession, type KeyProvider } from '../crypto/index.js';
 import { LifeboatError, describeError, isLifeboatError } from '../errors/index.js';
 import { readObject, type ExpectedChecksums } from '../pipeline/index.js';
-import { nextWalSegment, type WalSegmentName } from '../postgres/index.js';
+import { parseWalSegment, segmentStartLsn, type WalSegmentName } from '../postgres/index.js';
 import { loadBackupCatalog } from '../repository/backup-catalog.js';
 import type { BackupManifest } from '../repository/backup-manifest.js';
 import { loadClusterIdentity } from '../repository/cluster-identity.js';
+import { walkArchivedWal } from '../repository/find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from '../repository/list-archived-wal.js';
 import { forEachBounded, type Storage } from '../storage/index.js';
 
@@ -75,18 +76,11 @@ async function readThrough(storage: Storage, session: DecryptionSession, cluster
 
 /** WAL from `from` to the newest segment on its timeline: what is stored, what is missing. */
 function walNeeded(wal: ArchivedWal, from: WalSegmentName, segmentSizeBytes: number): { present: WalSegmentName[]; missing: WalSegmentName[] } {
-  const newest = [...wal.segments.keys()].filter((name) => name.startsWith(from.slice(0, 8))).sort().at(-1);
-  const present: WalSegmentName[] = [];
-  const missing: WalSegmentName[] = [];
-  if (newest === undefined || newest < from) {
-    if (!wal.partials.has(from)) missing.push(from);
-    return { present, missing };
-  }
-  for (let segment = from; ; segment = nextWalSegment(segment, segmentSizeBytes)) {
-    (wal.segments.has(segment) ? present : missing).push(segment);
-    if (segment === newest) break;
-  }
-  return { present, missing };
+  const timeline = parseWalSegment(from, segmentSizeBytes).timeline;
+  const walk = walkArchivedWal(wal, [{ timeline, endLsn: undefined }], segmentStartLsn(from, segmentSizeBytes), segmentSizeBytes);
+  // Nothing complete from the start on: the start segment itself is missing unless a partial holds it.
+  if (walk.newest === undefined && !wal.partials.has(from)) return { present: [], missing: [from] };
+  return { present: walk.stored, missing: walk.gaps };
 }
 
 function chooseBackups(catalog: BackupManifest[], backupId: string | undefined, cluster: string): BackupManifest[] {
