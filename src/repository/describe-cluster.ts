@@ -33,7 +33,10 @@ export interface CatalogEntry {
 
 export interface RecoverablePoint {
   lsn: string;
-  /** Commit timestamp of the last transaction at or before `lsn`, read from the WAL; absent when unknown. */
+  /**
+   * Commit timestamp of the last transaction at or before `lsn`, read from the WAL; absent when unknown. The
+   * earliest point always has one: the oldest backup's consistent commit, else its end time.
+   */
   time?: string;
 }
 
@@ -161,7 +164,9 @@ export async function describeClusterContents(
   }
   const fallback = [...manifests].reverse().map((m) => (m.type === 'full' ? m.consistentXactTime : m.lastXactTime)).find(Boolean);
   catalog.window = {
-    earliest: { lsn: oldestFull.stopLsn, ...(oldestFull.consistentXactTime ? { time: oldestFull.consistentXactTime } : {}) },
+    // Without a commit in the backup's own WAL, its end is the earliest time a restore is sure to be right for
+    // (an earlier time may postdate commits the repository cannot see); `restore` plans with this same window.
+    earliest: { lsn: oldestFull.stopLsn, time: oldestFull.consistentXactTime ?? oldestFull.stopTime },
     latest: {
       lsn: formatLsn(latestLsn),
       ...(latestTime ? { time: latestTime.toISOString() } : fallback ? { time: fallback } : {}),
