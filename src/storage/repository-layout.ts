@@ -72,6 +72,18 @@ export function probeKey(nonce = 'check'): string {
   return `probes/${nonce}.probe`;
 }
 
+/** `clusters/`: every cluster's folder; list it to find the clusters a repository holds. */
+export function clustersPrefix(): string {
+  return 'clusters/';
+}
+
+const CLUSTER_KEY_PATTERN = /^clusters\/([a-z0-9][a-z0-9_-]{0,62})\//;
+
+/** The cluster whose folder holds `key` (any key under `clusters/<cluster>/`); undefined for any other key. */
+export function clusterOfKey(key: string): string | undefined {
+  return CLUSTER_KEY_PATTERN.exec(key)?.[1];
+}
+
 /** `clusters/<cluster>/`: everything stored for one cluster. */
 export function clusterPrefix(cluster: string): string {
   return clusterFolder(cluster);
