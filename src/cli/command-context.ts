@@ -1,6 +1,5 @@
 // What every command receives: the config (loaded lazily, once, from the global --config), the logger, and
 // where to write output. Commands never read process.env or global state themselves.
-import { LifeboatError } from '../errors/index.js';
 import { loadConfig, type RuntimeConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 
@@ -39,10 +38,8 @@ export function createCommandContext(options: ContextOptions): CommandContext {
     signal: options.signal,
     out: options.out,
     config() {
-      if (!config) {
-        config = loadConfig(configPath, options.env);
-        if (config.clusters.length === 0) throw new LifeboatError('config', 'no clusters configured');
-      }
+      // No cluster is fine here (a restore-only config): the commands that work on one say so (selectCluster).
+      config ??= loadConfig(configPath, options.env);
       return config;
     },
     get log() {

@@ -130,7 +130,10 @@ export const compressionSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    clusters: z.array(clusterSchema).min(1).describe('PostgreSQL clusters to protect.'),
+    clusters: z
+      .array(clusterSchema)
+      .default([])
+      .describe('PostgreSQL clusters to protect. Default: none, a restore-only config (restore, `backups list` and `verify` need only repository and encryption).'),
     repository: repositorySchema,
     encryption: encryptionSchema,
     stateDir: z

@@ -1,11 +1,12 @@
 // The config capability: schema, loader, secret references, and the formatters built on the schema.
 export * from './config-schema.js';
-export { Secret, resolveSecret, secretReferenceSchema, type SecretReference } from './secret-reference.js';
+export { Secret, resolveSecret, resolveSecretWhenUsed, secretReferenceSchema, type SecretReference } from './secret-reference.js';
 export {
   loadConfig,
   readConfigFile,
   parseConfig,
   resolveConfig,
+  checkSecrets,
   selectCluster,
   type RuntimeConfig,
   type RuntimeCluster,

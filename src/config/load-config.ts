@@ -1,5 +1,6 @@
 // Reads the YAML config file, validates it once (every error names the path and the fix), anchors relative
-// paths at the config file's folder, resolves secret references, and returns a frozen runtime config.
+// paths at the config file's folder, resolves secret references, and returns a frozen runtime config. A secret
+// that cannot be resolved fails where it is used, so a command needs only the secrets of the sections it uses.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -7,7 +8,7 @@ import { LifeboatError } from '../errors/index.js';
 import { configSchema, type Config } from './config-schema.js';
 import { configKeysAt } from './config-json-schema.js';
 import { formatConfigIssues } from './format-config-issues.js';
-import { resolveSecret, type Secret, type SecretReference } from './secret-reference.js';
+import { resolveSecretWhenUsed, Secret, type SecretReference } from './secret-reference.js';
 
 /** Replaces every secret reference in a config type by its resolved Secret. */
 export type Resolved<T> = T extends SecretReference
@@ -61,7 +62,7 @@ function resolveReference<T extends SecretReference | undefined>(
   baseDir: string,
   env: NodeJS.ProcessEnv,
 ): T extends SecretReference ? Secret : undefined {
-  return (reference === undefined ? undefined : resolveSecret(reference, field, baseDir, env)) as T extends SecretReference ? Secret : undefined;
+  return (reference === undefined ? undefined : resolveSecretWhenUsed(reference, field, baseDir, env)) as T extends SecretReference ? Secret : undefined;
 }
 
 function resolveCredentials(
@@ -72,13 +73,16 @@ function resolveCredentials(
 ): AwsCredentials | undefined {
   if (!credentials) return undefined;
   return {
-    accessKeyId: resolveSecret(credentials.accessKeyId, `${field}.accessKeyId`, baseDir, env),
-    secretAccessKey: resolveSecret(credentials.secretAccessKey, `${field}.secretAccessKey`, baseDir, env),
+    accessKeyId: resolveSecretWhenUsed(credentials.accessKeyId, `${field}.accessKeyId`, baseDir, env),
+    secretAccessKey: resolveSecretWhenUsed(credentials.secretAccessKey, `${field}.secretAccessKey`, baseDir, env),
     sessionToken: resolveReference(credentials.sessionToken, `${field}.sessionToken`, baseDir, env),
   };
 }
 
-/** Resolve secrets and anchor relative paths at `baseDir` (the config file's folder). */
+/**
+ * Resolve secrets and anchor relative paths at `baseDir` (the config file's folder). A secret reference that
+ * cannot be resolved does not fail here but where its value is revealed; {@link checkSecrets} fails on all of them.
+ */
 export function resolveConfig(config: Config, configPath: string, env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const baseDir = dirname(resolve(configPath));
   const anchor = (path: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
@@ -107,8 +111,35 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return resolveConfig(readConfigFile(path), path, env);
 }
 
-/** The cluster named `name`, or the only one when `name` is omitted. */
+/** Every secret in `value`, with the config path it sits at. */
+function secretsIn(value: unknown, path: string, out: { path: string; secret: Secret }[]): { path: string; secret: Secret }[] {
+  if (value instanceof Secret) out.push({ path, secret: value });
+  else if (Array.isArray(value)) value.forEach((item, index) => secretsIn(item, `${path}[${index}]`, out));
+  else if (value !== null && typeof value === 'object') for (const [key, child] of Object.entries(value)) secretsIn(child, path === '' ? key : `${path}.${key}`, out);
+  return out;
+}
+
+/** Throws a `secret` error naming every secret reference of `config` that cannot be resolved (`config check`). */
+export function checkSecrets(config: RuntimeConfig): void {
+  const errors = secretsIn(config, '', []).flatMap(({ secret }) => (secret.error ? [secret.error] : []));
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) {
+    throw new LifeboatError('secret', `${errors.length} secret references cannot be resolved:\n  ${errors.map((e) => e.message).join('\n  ')}`, {
+      hint: errors.map((e) => e.hint).filter(Boolean).join('; '),
+    });
+  }
+}
+
+/**
+ * The cluster named `name`, or the only one when `name` is omitted: for commands that work on a configured
+ * cluster (they connect to it). A restore-only config has no clusters; such a command then says so.
+ */
 export function selectCluster(config: RuntimeConfig, name: string | undefined): RuntimeCluster {
+  if (config.clusters.length === 0) {
+    throw new LifeboatError('config', `${config.configPath} configures no cluster${name === undefined ? '' : ` (asked for "${name}")`}, and this command works on one`, {
+      hint: 'add the cluster under clusters: (name and postgres settings); restore, backups list and verify need only repository and encryption',
+    });
+  }
   if (name === undefined) {
     if (config.clusters.length === 1) return config.clusters[0]!;
     throw new LifeboatError('usage', `the config has ${config.clusters.length} clusters; name one with --cluster`, {

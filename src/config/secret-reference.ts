@@ -1,5 +1,6 @@
 // Secrets never live in the config file: a secret field holds a reference ({ env } or { file }) and is resolved
-// at start-up into a Secret, whose value cannot reach a log or JSON output by accident.
+// at start-up into a Secret, whose value cannot reach a log or JSON output by accident. A reference that cannot
+// be resolved fails only where its value is needed (reveal()), so a restore never needs the database password.
 import { readFileSync, statSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { z } from 'zod';
@@ -30,19 +31,29 @@ export const secretReferenceSchema = z.unknown().transform((value, ctx): SecretR
   return parsed.data;
 });
 
-/** A resolved secret value. Its string forms are masked; call reveal() only where the value is handed over. */
+/**
+ * A secret value, or the reason it could not be resolved. Its string forms are masked; call reveal() only where
+ * the value is handed over: it throws the resolution error (code `secret`, naming the config field) there.
+ */
 export class Secret {
-  readonly #value: string;
+  readonly #value: string | LifeboatError;
   /** Where the value came from, e.g. `env MAIN_PGPASSWORD`; safe to print. */
   readonly source: string;
 
-  constructor(value: string, source: string) {
+  /** `value` is the secret, or the error to throw when it is revealed. */
+  constructor(value: string | LifeboatError, source: string) {
     this.#value = value;
     this.source = source;
-    registerSecret(value);
+    if (typeof value === 'string') registerSecret(value);
+  }
+
+  /** Why the reference could not be resolved; undefined when it was. */
+  get error(): LifeboatError | undefined {
+    return typeof this.#value === 'string' ? undefined : this.#value;
   }
 
   reveal(): string {
+    if (typeof this.#value !== 'string') throw this.#value;
     return this.#value;
   }
 
@@ -56,6 +67,24 @@ export class Secret {
 
   [inspect.custom](): string {
     return `Secret(${this.source})`;
+  }
+}
+
+/** Where a reference points, as Secret.source prints it. */
+function describeReference(reference: SecretReference, baseDir: string): string {
+  return 'env' in reference ? `env ${reference.env}` : `file ${reference.file.startsWith('/') ? reference.file : `${baseDir}/${reference.file}`}`;
+}
+
+/**
+ * Resolve a reference, deferring failure: an unset variable or unreadable file becomes a Secret whose reveal()
+ * throws the error {@link resolveSecret} would have, so only the commands that use the secret fail on it.
+ */
+export function resolveSecretWhenUsed(reference: SecretReference, fieldPath: string, baseDir: string, env: NodeJS.ProcessEnv): Secret {
+  try {
+    return resolveSecret(reference, fieldPath, baseDir, env);
+  } catch (error) {
+    if (error instanceof LifeboatError) return new Secret(error, describeReference(reference, baseDir));
+    throw error;
   }
 }
 

@@ -5,11 +5,14 @@ import { redactSecrets } from './secret-registry.js';
 
 export type { Logger } from 'pino';
 
-/** Field paths never logged, wherever they appear (one or two levels deep). */
+/**
+ * Field paths never logged, wherever they appear (one or two levels deep). Not `key`: that field names the
+ * object a line is about (an object key is not a secret); key bytes travel as `keyMaterial`.
+ */
 const REDACT_PATHS = [
   'password', '*.password', '*.*.password',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken',
-  'key', '*.keyMaterial', 'keyMaterial', 'authorization', '*.authorization', '*.headers.authorization',
+  '*.keyMaterial', 'keyMaterial', 'authorization', '*.authorization', '*.headers.authorization',
   'connectionString', '*.connectionString',
 ];
 

@@ -68,14 +68,14 @@ export interface ConnectOptions {
   replication?: boolean;
 }
 
-async function tryConnect(postgres: PostgresSettings, ssl: ConnectionOptions | false, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
+async function tryConnect(postgres: PostgresSettings, password: string | undefined, ssl: ConnectionOptions | false, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
   const client = new pg.Client({
     ...(options.replication === true ? { replication: 'database' } : {}),
     host: postgres.host,
     port: postgres.port,
     user: postgres.user,
     database: postgres.dbname,
-    password: postgres.password?.reveal(),
+    password,
     ssl,
     application_name: applicationName,
     connectionTimeoutMillis: 10_000,
@@ -111,13 +111,15 @@ export async function connectPostgres(postgres: PostgresSettings, applicationNam
 
 async function connectWithFallback(postgres: PostgresSettings, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
   const ssl = tlsOptions(postgres);
+  // Outside the try: an unresolvable password reference is a `secret` error naming its field, not a connect failure.
+  const password = postgres.password?.reveal();
   try {
-    return await tryConnect(postgres, ssl, applicationName, options);
+    return await tryConnect(postgres, password, ssl, applicationName, options);
   } catch (error) {
     // sslmode=prefer: fall back to plaintext only when the server has no TLS at all, like libpq.
     if (postgres.sslmode === 'prefer' && /does not support SSL/i.test(describeError(error))) {
       try {
-        return await tryConnect(postgres, false, applicationName, options);
+        return await tryConnect(postgres, password, false, applicationName, options);
       } catch (plainError) {
         throw mapConnectError(plainError, postgres);
       }

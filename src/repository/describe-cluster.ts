@@ -6,7 +6,7 @@ import type { Storage } from '../storage/index.js';
 import { loadBackupCatalog } from './backup-catalog.js';
 import type { BackupManifest } from './backup-manifest.js';
 import { loadClusterIdentity, type ClusterIdentity } from './cluster-identity.js';
-import { newestCompleteEnd, segmentOnPath, segmentsAlongPath, type TimelineStep } from './find-wal-gaps.js';
+import { segmentOnPath, walkArchivedWal } from './find-wal-gaps.js';
 import { listArchivedWal, type ArchivedWal } from './list-archived-wal.js';
 import { scanArchivedWal } from './scan-archived-wal.js';
 import { loadTimelineHistories, newestDescendantPath } from './timeline-histories.js';
@@ -33,7 +33,10 @@ export interface CatalogEntry {
 
 export interface RecoverablePoint {
   lsn: string;
-  /** Commit timestamp of the last transaction at or before `lsn`, read from the WAL; absent when unknown. */
+  /**
+   * Commit timestamp of the last transaction at or before `lsn`, read from the WAL; absent when unknown. The
+   * earliest point always has one: the oldest backup's consistent commit, else its end time.
+   */
   time?: string;
 }
 
@@ -81,22 +84,6 @@ function toEntry(manifest: BackupManifest): CatalogEntry {
   };
 }
 
-/**
- * Walk the segments replay reads along `path` from `from`, up to the newest complete one stored on it: the
- * contiguous ones, and the gaps after the first missing one.
- */
-function walkPath(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): { contiguous: WalSegmentName[]; gaps: WalSegmentName[] } {
-  const contiguous: WalSegmentName[] = [];
-  const gaps: WalSegmentName[] = [];
-  const end = newestCompleteEnd(wal, path, from, segmentSizeBytes);
-  if (end <= from) return { contiguous, gaps };
-  for (const segment of segmentsAlongPath(path, from, end, segmentSizeBytes)) {
-    if (!wal.segments.has(segment)) gaps.push(segment);
-    else if (gaps.length === 0) contiguous.push(segment);
-  }
-  return { contiguous, gaps };
-}
-
 /** What a catalog is made from; a restore, which needs them itself, loads them once for both. */
 export interface ClusterContents {
   identity: ClusterIdentity | undefined;
@@ -140,7 +127,7 @@ export async function describeClusterContents(
   const histories = contents.histories ?? (await loadTimelineHistories(storage, session, cluster, wal, signal));
   const path = newestDescendantPath(toTimelineId(oldestFull.timeline), wal, histories);
   const walkFrom = segmentStartLsn(oldestFull.startSegment as WalSegmentName, segmentSizeBytes);
-  const walk = walkPath(wal, path, walkFrom, segmentSizeBytes);
+  const walk = walkArchivedWal(wal, path, walkFrom, segmentSizeBytes);
   catalog.gaps = walk.gaps;
   const lastComplete = walk.contiguous.at(-1);
   const lastCompleteEnd = lastComplete ? ((segmentStartLsn(lastComplete, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn) : undefined;
@@ -177,7 +164,9 @@ export async function describeClusterContents(
   }
   const fallback = [...manifests].reverse().map((m) => (m.type === 'full' ? m.consistentXactTime : m.lastXactTime)).find(Boolean);
   catalog.window = {
-    earliest: { lsn: oldestFull.stopLsn, ...(oldestFull.consistentXactTime ? { time: oldestFull.consistentXactTime } : {}) },
+    // Without a commit in the backup's own WAL, its end is the earliest time a restore is sure to be right for
+    // (an earlier time may postdate commits the repository cannot see); `restore` plans with this same window.
+    earliest: { lsn: oldestFull.stopLsn, time: oldestFull.consistentXactTime ?? oldestFull.stopTime },
     latest: {
       lsn: formatLsn(latestLsn),
       ...(latestTime ? { time: latestTime.toISOString() } : fallback ? { time: fallback } : {}),

@@ -1,6 +1,6 @@
 // Whether a repository already holds data, and which object proves a key opens it. Both stop at the first match
 // of a lazy listing, so a repository of any size costs one listing page in the common case.
-import { clustersRootPrefix, isEncryptedObjectKey, isRepositoryBookkeepingKey, type Storage } from '../storage/index.js';
+import { clustersPrefix, isEncryptedObjectKey, isRepositoryBookkeepingKey, type Storage } from '../storage/index.js';
 
 /** The key of the first object that is data (not lifeboat.json, keys.json or a probe), or undefined when empty. */
 export async function findRepositoryData(storage: Storage, signal?: AbortSignal): Promise<string | undefined> {
@@ -16,7 +16,7 @@ export async function findRepositoryData(storage: Storage, signal?: AbortSignal)
  * written with the key the repository started with, not one a later mix-up may have added under another key.
  */
 export async function findKeyProofObject(storage: Storage, signal?: AbortSignal): Promise<string | undefined> {
-  for await (const object of storage.list(clustersRootPrefix(), signal ? { signal } : {})) {
+  for await (const object of storage.list(clustersPrefix(), signal ? { signal } : {})) {
     if (isEncryptedObjectKey(object.key)) return object.key;
   }
   return undefined;

@@ -75,6 +75,38 @@ export function newestCompleteEnd(wal: ArchivedWal, path: readonly TimelineStep[
   return newest !== undefined && newest.end > from ? newest.end : from;
 }
 
+/** What {@link walkArchivedWal} found. */
+export interface ArchivedWalWalk {
+  /** Stored segments from the start up to the first missing one: what replay can read without a gap. */
+  contiguous: WalSegmentName[];
+  /** Every stored segment walked, before and after gaps. */
+  stored: WalSegmentName[];
+  /** Missing segments, oldest first. */
+  gaps: WalSegmentName[];
+  /** Where the walk ended: the newest complete segment stored on the path; undefined when none ends after `from`. */
+  newest: WalSegmentName | undefined;
+}
+
+/**
+ * Walk the segments replay reads along `path` from the one holding `from` up to the newest complete segment
+ * stored on the path, sorting them into stored and missing. The one walk behind the catalog's window, verify's
+ * WAL check and the increment plan (a single timeline is the path `[{ timeline, endLsn: undefined }]`).
+ */
+export function walkArchivedWal(wal: ArchivedWal, path: readonly TimelineStep[], from: Lsn, segmentSizeBytes: number): ArchivedWalWalk {
+  const walk: ArchivedWalWalk = { contiguous: [], stored: [], gaps: [], newest: undefined };
+  const end = newestCompleteEnd(wal, path, from, segmentSizeBytes);
+  if (end <= from) return walk;
+  for (const segment of segmentsAlongPath(path, from, end, segmentSizeBytes)) {
+    if (!wal.segments.has(segment)) walk.gaps.push(segment);
+    else {
+      walk.stored.push(segment);
+      if (walk.gaps.length === 0) walk.contiguous.push(segment);
+    }
+    walk.newest = segment;
+  }
+  return walk;
+}
+
 export interface WalCoverage {
   /** Needed segments that are not stored complete. */
   missing: WalSegmentName[];

@@ -44,7 +44,7 @@ export interface RestorePlan {
   walStoredBytes: number;
   /** Bytes the restored data directory will hold (the backup's tar size plus the WAL replayed into pg_wal). */
   restoredBytes: number;
-  /** The recoverable window; without a commit in the oldest backup's WAL, its earliest time is the backup's end. */
+  /** The recoverable window, as `backups list` shows it. */
   window: NonNullable<ClusterCatalog['window']>;
 }
 
@@ -65,17 +65,6 @@ export interface PlanInputs {
 
 function ms(iso: string | undefined): number | undefined {
   return iso === undefined ? undefined : Date.parse(iso);
-}
-
-/**
- * The catalog's window, its earliest time filled in when no commit lies in the oldest backup's WAL: then the
- * backup's end is the earliest time a restore is sure to be right for (an earlier time may postdate commits
- * the repository cannot see).
- */
-function withEarliestTime(window: ClusterCatalog['window'], fulls: readonly FullBackupManifest[]): ClusterCatalog['window'] {
-  if (!window || window.earliest.time !== undefined) return window;
-  const oldest = fulls.find((full) => full.stopLsn === window.earliest.lsn);
-  return oldest ? { ...window, earliest: { ...window.earliest, time: oldest.stopTime } } : window;
 }
 
 function describeWindow(window: RestorePlan['window']): string {
@@ -171,7 +160,7 @@ function checkWindow(inputs: PlanInputs, window: RestorePlan['window'], namedLsn
 export function planRestore(inputs: PlanInputs): RestorePlan {
   const { target, segmentSizeBytes } = inputs;
   const fulls = inputs.manifests.filter((m): m is FullBackupManifest => m.type === 'full');
-  const window = withEarliestTime(inputs.catalog.window, fulls);
+  const window = inputs.catalog.window;
   if (!window || fulls.length === 0) {
     throw new LifeboatError('objectNotFound', `cluster "${inputs.cluster}" has no full backup in the repository`, { hint: 'check the repository and cluster name (`lifeboat backups list`)' });
   }

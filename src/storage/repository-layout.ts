@@ -40,7 +40,7 @@ function check(value: string, pattern: RegExp, what: string, rule: string): void
 
 function clusterFolder(cluster: string): string {
   check(cluster, CLUSTER_NAME_PATTERN, 'cluster name', '1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit');
-  return `${clustersRootPrefix()}${cluster}/`;
+  return `${clustersPrefix()}${cluster}/`;
 }
 
 function backupFolder(cluster: string, backupId: string): string {
@@ -98,9 +98,16 @@ export function probeKey(nonce = 'check'): string {
   return `probes/${nonce}.probe`;
 }
 
-/** `clusters/`: every cluster's objects. */
-export function clustersRootPrefix(): string {
+/** `clusters/`: every cluster's folder; list it to find the clusters a repository holds. */
+export function clustersPrefix(): string {
   return 'clusters/';
+}
+
+const CLUSTER_KEY_PATTERN = /^clusters\/([a-z0-9][a-z0-9_-]{0,62})\//;
+
+/** The cluster whose folder holds `key` (any key under `clusters/<cluster>/`); undefined for any other key. */
+export function clusterOfKey(key: string): string | undefined {
+  return CLUSTER_KEY_PATTERN.exec(key)?.[1];
 }
 
 /** `clusters/<cluster>/`: everything stored for one cluster. */

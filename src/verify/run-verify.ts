@@ -1,17 +1,19 @@
 // `lifeboat verify`: reads every object of the chosen backups and the WAL they need, checking both checksums and
-// every authentication tag, and WAL contiguity per timeline from each backup's start to the newest archived
-// segment. Every problem is reported with the exact object or segment name; nothing is repaired.
+// every authentication tag, and WAL contiguity from each backup's start along the timeline history to the newest
+// archived segment and partial. Every problem is reported with the exact object or segment name; nothing is repaired.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { createDecryptionSession, type DecryptionSession, type KeyProvider } from '../crypto/index.js';
 import { LifeboatError, describeError, isLifeboatError } from '../errors/index.js';
 import { readObject, type ExpectedChecksums } from '../pipeline/index.js';
-import { nextWalSegment, type WalSegmentName } from '../postgres/index.js';
+import { segmentStartLsn, toTimelineId, type Lsn, type TimelineId, type TimelineSwitch, type WalSegmentName } from '../postgres/index.js';
 import { loadBackupCatalog } from '../repository/backup-catalog.js';
 import type { BackupManifest } from '../repository/backup-manifest.js';
 import { loadClusterIdentity } from '../repository/cluster-identity.js';
-import { listArchivedWal, type ArchivedWal } from '../repository/list-archived-wal.js';
+import { segmentOnPath, walkArchivedWal, type TimelineStep } from '../repository/find-wal-gaps.js';
+import { listArchivedWal, type ArchivedPartial, type ArchivedWal } from '../repository/list-archived-wal.js';
+import { loadTimelineHistories, newestDescendantPath } from '../repository/timeline-histories.js';
 import { forEachBounded, type Storage } from '../storage/index.js';
 
 export interface VerifyProblem {
@@ -73,20 +75,18 @@ async function readThrough(storage: Storage, session: DecryptionSession, cluster
   return bytes;
 }
 
-/** WAL from `from` to the newest segment on its timeline: what is stored, what is missing. */
-function walNeeded(wal: ArchivedWal, from: WalSegmentName, segmentSizeBytes: number): { present: WalSegmentName[]; missing: WalSegmentName[] } {
-  const newest = [...wal.segments.keys()].filter((name) => name.startsWith(from.slice(0, 8))).sort().at(-1);
-  const present: WalSegmentName[] = [];
-  const missing: WalSegmentName[] = [];
-  if (newest === undefined || newest < from) {
-    if (!wal.partials.has(from)) missing.push(from);
-    return { present, missing };
-  }
-  for (let segment = from; ; segment = nextWalSegment(segment, segmentSizeBytes)) {
-    (wal.segments.has(segment) ? present : missing).push(segment);
-    if (segment === newest) break;
-  }
-  return { present, missing };
+/**
+ * WAL a restore of a backup starting at `from` reads: along `path` (to the newest timeline descending from the
+ * backup's) up to the newest complete segment, then the newest partial of the next segment, which `--latest`
+ * replays last. What is stored, what is missing, and that partial.
+ */
+function walNeeded(wal: ArchivedWal, path: readonly TimelineStep[], from: WalSegmentName, segmentSizeBytes: number): { present: WalSegmentName[]; missing: WalSegmentName[]; partial: ArchivedPartial | undefined } {
+  const walk = walkArchivedWal(wal, path, segmentStartLsn(from, segmentSizeBytes), segmentSizeBytes);
+  const next = walk.newest === undefined ? from : segmentOnPath(path, (segmentStartLsn(walk.newest, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn, segmentSizeBytes);
+  const partial = wal.partials.get(next)?.at(-1);
+  // Nothing complete from the start on: the start segment itself is missing unless a partial holds it.
+  if (walk.newest === undefined && !partial) return { present: [], missing: [from], partial };
+  return { present: walk.stored, missing: walk.gaps, partial };
 }
 
 function chooseBackups(catalog: BackupManifest[], backupId: string | undefined, cluster: string): BackupManifest[] {
@@ -113,19 +113,41 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
     return report;
   }
   const wal = await listArchivedWal(storage, cluster, signal);
+  const session = createDecryptionSession(options.keys, { expectedScope: { cluster }, signal });
+  try {
+    // 1. The timeline histories: a restore follows them from a backup's timeline to the newest one after it.
+    let histories: Map<TimelineId, TimelineSwitch[]> = new Map();
+    try {
+      histories = await loadTimelineHistories(storage, session, cluster, wal, signal);
+    } catch (error) {
+      if (signal.aborted || !isLifeboatError(error)) throw error;
+      report.problems.push({ code: error.code, subject: 'timeline history', message: describeError(error) });
+    }
+    const objects = collectObjects(chosen, wal, histories, identity.walSegmentSizeBytes, report);
+    await readEverything(options, session, objects, report, log);
+  } finally {
+    session.close();
+  }
+  report.ok = report.problems.length === 0;
+  return report;
+}
 
-  // 1. What to read: every part of every chosen backup, every sealed segment, and the WAL from each start on.
+/** Step 2. What to read: every part of every chosen backup, every sealed segment, and the WAL from each start on. */
+function collectObjects(chosen: readonly BackupManifest[], wal: ArchivedWal, histories: ReadonlyMap<TimelineId, TimelineSwitch[]>, segmentSizeBytes: number, report: VerifyReport): ObjectToCheck[] {
   const objects = new Map<string, ObjectToCheck>();
   const missing = new Set<string>();
   for (const manifest of chosen) {
     if (manifest.type === 'full') {
       for (const part of manifest.parts) objects.set(part.key, { key: part.key, expected: part, family: 'base', backupId: manifest.backupId });
-      const needed = walNeeded(wal, manifest.startSegment as WalSegmentName, identity.walSegmentSizeBytes);
+      const path = newestDescendantPath(toTimelineId(manifest.timeline), wal, histories);
+      const needed = walNeeded(wal, path, manifest.startSegment as WalSegmentName, segmentSizeBytes);
       needed.missing.forEach((segment) => missing.add(segment));
       for (const segment of needed.present) {
         const stored = wal.segments.get(segment)!;
         objects.set(stored.key, { key: stored.key, expected: { plaintextSha256: stored.sha256 }, family: 'wal' });
       }
+      // A partial carries no checksum in its name; reading it still proves every authentication tag.
+      if (needed.partial) objects.set(needed.partial.key, { key: needed.partial.key, expected: {}, family: 'wal' });
     } else {
       for (const segment of manifest.segments) {
         const stored = wal.segments.get(segment.segment as WalSegmentName);
@@ -138,32 +160,29 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
   for (const segment of report.missingWalSegments) {
     report.problems.push({ code: 'objectNotFound', subject: segment, message: `WAL segment ${segment} is missing: restores cannot pass it` });
   }
+  return [...objects.values()];
+}
 
-  // 2. Read everything through the full verification pipeline, a few at a time; collect, never stop early.
-  const session = createDecryptionSession(options.keys, { expectedScope: { cluster }, signal });
-  try {
-    await forEachBounded(
-      [...objects.values()],
-      options.concurrency ?? 4,
-      async (object) => {
-        try {
-          // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
-          const bytes = await readThrough(storage, session, cluster, object, signal);
-          report.bytesChecked += bytes;
-          report.objectsChecked += 1;
-          if (object.family === 'wal') report.walSegmentsChecked += 1;
-        } catch (error) {
-          if (signal.aborted) throw error;
-          const code = isLifeboatError(error) ? error.code : 'internal';
-          report.problems.push({ code, subject: object.key, message: describeError(error) });
-          log.error({ key: object.key, code }, 'object failed verification');
-        }
-      },
-      signal,
-    );
-  } finally {
-    session.close();
-  }
-  report.ok = report.problems.length === 0;
-  return report;
+/** Step 3. Read everything through the full verification pipeline, a few at a time; collect, never stop early. */
+async function readEverything(options: RunVerifyOptions, session: DecryptionSession, objects: readonly ObjectToCheck[], report: VerifyReport, log: Logger): Promise<void> {
+  const { storage, cluster, signal } = options;
+  await forEachBounded(
+    objects,
+    options.concurrency ?? 4,
+    async (object) => {
+      try {
+        // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
+        const bytes = await readThrough(storage, session, cluster, object, signal);
+        report.bytesChecked += bytes;
+        report.objectsChecked += 1;
+        if (object.family === 'wal') report.walSegmentsChecked += 1;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const code = isLifeboatError(error) ? error.code : 'internal';
+        report.problems.push({ code, subject: object.key, message: describeError(error) });
+        log.error({ key: object.key, code }, 'object failed verification');
+      }
+    },
+    signal,
+  );
 }

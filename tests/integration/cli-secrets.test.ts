@@ -112,20 +112,43 @@ describe('secrets stay secret', () => {
     const archiver = lifeboat(['wal', 'archive']);
     const backup = await lifeboat(['backup', 'full', '--json']).done;
     expect(backup.code, backup.output).toBe(0);
+    const manifest = JSON.parse(backup.stdout) as { type: string; cluster: string; backupId: string; parts: { storedSizeBytes: number }[]; tarSizeBytes: number };
+    expect(manifest).toMatchObject({ type: 'full', cluster: 'main' });
+    expect(manifest.parts.length).toBeGreaterThanOrEqual(1);
+    expect(manifest.tarSizeBytes).toBeGreaterThan(0);
     await pg.query('select pg_switch_wal()');
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const increment = await lifeboat(['backup', 'incremental']).done;
+    const increment = await lifeboat(['backup', 'incremental', '--json']).done;
     expect(increment.code, increment.output).toBe(0);
+    const sealed = JSON.parse(increment.stdout) as { backupId: string; fullBackupId: string; segments: unknown[] };
+    expect(sealed.fullBackupId).toBe(manifest.backupId);
+    expect(sealed.segments.length).toBeGreaterThanOrEqual(1);
     const list = await lifeboat(['backups', 'list', '--json']).done;
     expect(list.code, list.output).toBe(0);
-    const catalog = JSON.parse(list.stdout) as { clusters: { backups: unknown[]; window?: unknown }[] };
-    expect(catalog.clusters[0]!.backups.length).toBe(2);
+    const catalog = JSON.parse(list.stdout) as { clusters: { backups: { backupId: string }[]; window?: unknown }[] };
+    expect(catalog.clusters[0]!.backups.map((b) => b.backupId)).toEqual([manifest.backupId, sealed.backupId]);
     expect(catalog.clusters[0]!.window).toBeDefined();
-    const verify = await lifeboat(['verify']).done;
+    const verify = await lifeboat(['verify', '--json']).done;
     expect(verify.code, verify.output).toBe(0);
+    const [report] = (JSON.parse(verify.stdout) as { reports: { ok: boolean; problems: unknown[]; backupsChecked: string[]; objectsChecked: number; walSegmentsChecked: number }[] }).reports;
+    expect(report).toMatchObject({ ok: true, problems: [], backupsChecked: [manifest.backupId, sealed.backupId] });
+    expect(report!.walSegmentsChecked).toBeGreaterThanOrEqual(sealed.segments.length);
+    expect(report!.objectsChecked).toBe(manifest.parts.length + report!.walSegmentsChecked);
     archiver.stop();
     const archived = await archiver.done;
     expect(archived.code, archived.output).toBe(0);
+    // What the archiver logged as archived is exactly what the repository lists.
+    const logged = new Set(
+      archived.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg?: string; segment?: string })
+        .filter((line) => line.msg === 'WAL segment archived')
+        .map((line) => line.segment),
+    );
+    expect(logged.size).toBeGreaterThanOrEqual(sealed.segments.length);
+    const after = await lifeboat(['backups', 'list', '--json']).done;
+    expect((JSON.parse(after.stdout) as { clusters: { archivedSegments: number }[] }).clusters[0]!.archivedSegments).toBe(logged.size);
     // Debug logs were on: the run logged plenty, just never a secret.
     expect(outputs.join('').length).toBeGreaterThan(1000);
     for (const output of outputs) expect(secretIn(output), output.slice(0, 400)).toBeUndefined();
@@ -136,7 +159,7 @@ describe('secrets stay secret', () => {
     env = { ...env, LB_PGPASSWORD: `${secrets.password}x` };
     secrets.password = env.LB_PGPASSWORD!;
     const wrongPassword = await lifeboat(['check']).done;
-    expect(wrongPassword.code).not.toBe(0);
+    expect(wrongPassword.code, wrongPassword.output).toBe(80);
     expect(wrongPassword.output).toContain('password authentication failed');
     expect(secretIn(wrongPassword.output)).toBeUndefined();
     expect(leaks).toEqual([]);

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync, chmodSync, readFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, readConfigFile, formatConfigReference, REFERENCE_START, REFERENCE_END, Secret } from '../../src/config/index.js';
+import { checkSecrets, loadConfig, readConfigFile, formatConfigReference, REFERENCE_START, REFERENCE_END, Secret, selectCluster } from '../../src/config/index.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 
 function writeConfig(text: string): string {
@@ -76,10 +76,47 @@ describe('config loading', () => {
     expect(configError(() => readConfigFile('/nonexistent/lifeboat.yaml'))).toContain('HINT: pass --config FILE');
   });
 
-  it('names an unset environment variable and how to set it', () => {
-    const message = configError(() => loadConfig(writeConfig(VALID), {}));
-    expect(message).toContain('secret: clusters[0].postgres.password: environment variable MAIN_PGPASSWORD is not set');
-    expect(message).toContain('export MAIN_PGPASSWORD=');
+  it('names an unset environment variable and how to set it, where the secret is used and in config check', () => {
+    const config = loadConfig(writeConfig(VALID), {});
+    for (const message of [configError(() => config.clusters[0]!.postgres.password?.reveal()), configError(() => checkSecrets(config))]) {
+      expect(message).toContain('secret: clusters[0].postgres.password: environment variable MAIN_PGPASSWORD is not set');
+      expect(message).toContain('export MAIN_PGPASSWORD=');
+    }
+  });
+
+  it('resolves only the secrets a command uses: a missing database password does not stop the repository\'s', () => {
+    const path = writeConfig(`${VALID.replace(/repository: .*\n/, '')}repository:
+  driver: s3
+  bucket: dr-bucket
+  region: eu-central-1
+  credentials: { accessKeyId: { env: LB_KEY_ID }, secretAccessKey: { env: LB_SECRET } }
+`);
+    const config = loadConfig(path, { LB_KEY_ID: 'AKIAEXAMPLE', LB_SECRET: 'dr-secret-value' });
+    const repository = config.repository;
+    if (repository.driver !== 's3') throw new Error('expected the s3 repository');
+    expect(repository.credentials?.secretAccessKey.reveal()).toBe('dr-secret-value');
+    expect(configError(() => config.clusters[0]!.postgres.password?.reveal())).toContain('MAIN_PGPASSWORD is not set');
+    expect(Object.isFrozen(config.clusters[0]!.postgres)).toBe(true);
+  });
+
+  it('config check names every secret that cannot be resolved', () => {
+    const path = writeConfig(VALID.replace('encryption: { provider: local, keyFile: ./var/keys/lifeboat.key }', 'encryption: { provider: aws-kms, keyId: alias/x, region: eu-central-1, credentials: { accessKeyId: { env: KMS_ID }, secretAccessKey: { file: missing.secret } } }'));
+    const message = configError(() => checkSecrets(loadConfig(path, {})));
+    expect(message).toMatch(/^secret: 3 secret references cannot be resolved/);
+    expect(message).toContain('clusters[0].postgres.password: environment variable MAIN_PGPASSWORD is not set');
+    expect(message).toContain('encryption.credentials.accessKeyId: environment variable KMS_ID is not set');
+    expect(message).toContain('encryption.credentials.secretAccessKey: cannot read secret file');
+  });
+
+  it('accepts a restore-only config (repository and key, no clusters); commands that need a cluster say so', () => {
+    const path = writeConfig('repository: { driver: fs, path: ./var/repo }\nencryption: { provider: local, keyFile: ./var/keys/lifeboat.key }\n');
+    const config = loadConfig(path, {});
+    expect(config.clusters).toEqual([]);
+    expect(() => checkSecrets(config)).not.toThrow();
+    const message = configError(() => selectCluster(config, undefined));
+    expect(message).toMatch(/^config: .*configures no cluster, and this command works on one/);
+    expect(message).toContain('HINT: add the cluster under clusters:');
+    expect(configError(() => selectCluster(config, 'main'))).toContain('configures no cluster (asked for "main")');
   });
 
   it('reads file secrets, refusing group/other-readable files', () => {
@@ -87,7 +124,7 @@ describe('config loading', () => {
     const secretPath = join(path, '..', 'pgpass.secret');
     writeFileSync(secretPath, 's3cret-from-file\n', { mode: 0o644 });
     chmodSync(secretPath, 0o644);
-    expect(configError(() => loadConfig(path, {}))).toContain('readable by group or others');
+    expect(configError(() => loadConfig(path, {}).clusters[0]!.postgres.password?.reveal())).toContain('readable by group or others');
     chmodSync(secretPath, 0o600);
     expect(loadConfig(path, {}).clusters[0]!.postgres.password?.reveal()).toBe('s3cret-from-file');
   });

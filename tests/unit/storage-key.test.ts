@@ -1,32 +1,41 @@
 // The key rules shared by every driver, and the byte order all listings follow.
 import { describe, expect, it } from 'vitest';
-import { isLifeboatError } from '../../src/errors/index.js';
+import { isLifeboatError, type LifeboatError } from '../../src/errors/index.js';
 import { assertValidKey, assertValidPrefix, compareKeys } from '../../src/storage/index.js';
 
-function rejects(check: () => void): boolean {
+/** The error `check` throws, or undefined when it accepts. Any other error than a LifeboatError fails the test. */
+function errorOf(check: () => void): LifeboatError | undefined {
   try {
     check();
-    return false;
+    return undefined;
   } catch (error) {
-    return isLifeboatError(error, 'internal');
+    if (isLifeboatError(error)) return error;
+    throw error;
   }
+}
+
+/** Asserts `check` throws exactly the `internal` error a bad key is (keys are built by Lifeboat, never typed). */
+function expectRejected(check: () => void, what: 'key' | 'prefix'): void {
+  const error = errorOf(check);
+  expect(error?.code).toBe('internal');
+  expect(error?.message).toMatch(new RegExp(`^invalid storage ${what} `));
 }
 
 describe('storage keys', () => {
   it.each(['a', 'a/b', 'clusters/main/wal/00000001/x-y', 'with space', '.hidden/x', 'a..b'])('accepts the key %j', (key) => {
-    expect(rejects(() => assertValidKey(key))).toBe(false);
+    expect(errorOf(() => assertValidKey(key))).toBeUndefined();
   });
 
   it.each(['', '/a', 'a/', 'a//b', '.', '..', 'a/../b', 'a/./b', 'a\\b', 'a\u0001b', 'x'.repeat(901)])('rejects the key %j', (key) => {
-    expect(rejects(() => assertValidKey(key))).toBe(true);
+    expectRejected(() => assertValidKey(key), 'key');
   });
 
   it.each(['', 'a', 'a/', 'a/b', 'clusters/main/wal/0000'])('accepts the prefix %j', (prefix) => {
-    expect(rejects(() => assertValidPrefix(prefix))).toBe(false);
+    expect(errorOf(() => assertValidPrefix(prefix))).toBeUndefined();
   });
 
   it.each(['/', '/a', 'a//', '../', 'a/../', '..'])('rejects the prefix %j', (prefix) => {
-    expect(rejects(() => assertValidPrefix(prefix))).toBe(true);
+    expectRejected(() => assertValidPrefix(prefix), 'prefix');
   });
 
   it('orders keys by UTF-8 bytes, as S3 lists them', () => {

@@ -3,7 +3,7 @@
 // the repository is the newest one descending from a backup's.
 import { describe, expect, it } from 'vitest';
 import { parseLsn, parseWalSegmentName, toTimelineId, type TimelineSwitch } from '../../src/postgres/index.js';
-import { isOnPath, newestCompleteEnd, segmentsAlongPath, timelineOfSegment, type TimelineStep } from '../../src/repository/find-wal-gaps.js';
+import { isOnPath, newestCompleteEnd, segmentsAlongPath, timelineOfSegment, walkArchivedWal, type TimelineStep } from '../../src/repository/find-wal-gaps.js';
 import type { ArchivedWal } from '../../src/repository/list-archived-wal.js';
 import { newestDescendantPath } from '../../src/repository/timeline-histories.js';
 
@@ -57,6 +57,26 @@ describe('segments along a timeline path', () => {
     const wal = archived(['000000010000000000000003', '000000010000000000000009', '000000020000000000000005']);
     expect(newestCompleteEnd(wal, PATH, parseLsn('0/1000000'), SIZE)).toBe(parseLsn('0/6000000'));
     expect(newestCompleteEnd(archived([]), PATH, parseLsn('0/1000000'), SIZE)).toBe(parseLsn('0/1000000'));
+  });
+});
+
+describe('walkArchivedWal', () => {
+  it('walks along the path to the newest complete segment: contiguous ones, every stored one, and the gaps', () => {
+    const wal = archived(['000000010000000000000002', '000000010000000000000003', '000000020000000000000005', '000000030000000000000007', '000000010000000000000009']);
+    expect(walkArchivedWal(wal, PATH, parseLsn('0/2000028'), SIZE)).toEqual({
+      contiguous: ['000000010000000000000002', '000000010000000000000003'],
+      stored: ['000000010000000000000002', '000000010000000000000003', '000000020000000000000005', '000000030000000000000007'],
+      gaps: ['000000020000000000000004', '000000020000000000000006'],
+      newest: '000000030000000000000007',
+    });
+  });
+
+  it('finds nothing when no complete segment ends after the start, and walks one timeline as a one-step path', () => {
+    const wal = archived(['000000010000000000000002', '000000010000000000000003']);
+    expect(walkArchivedWal(wal, PATH, parseLsn('0/4000000'), SIZE)).toEqual({ contiguous: [], stored: [], gaps: [], newest: undefined });
+    const timeline1: TimelineStep[] = [{ timeline: TL1, endLsn: undefined }];
+    expect(walkArchivedWal(wal, timeline1, parseLsn('0/3000000'), SIZE)).toMatchObject({ contiguous: ['000000010000000000000003'], newest: '000000010000000000000003' });
+    expect(walkArchivedWal(wal, timeline1, parseLsn('0/1000000'), SIZE)).toMatchObject({ contiguous: [], gaps: ['000000010000000000000001'] });
   });
 });
 

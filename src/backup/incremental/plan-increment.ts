@@ -1,16 +1,9 @@
 // Decides what the next increment seals: the complete segments archived after the chain's tip, on the tip's
 // timeline, up to the last one before any gap. Pure: a listing in, a plan (or the reason there is none) out.
 import { LifeboatError } from '../../errors/index.js';
-import {
-  nextWalSegment,
-  parseLsn,
-  segmentStartLsn,
-  toTimelineId,
-  walSegmentOf,
-  type Lsn,
-  type WalSegmentName,
-} from '../../postgres/index.js';
+import { parseLsn, segmentStartLsn, toTimelineId, type Lsn } from '../../postgres/index.js';
 import type { BackupManifest } from '../../repository/backup-manifest.js';
+import { walkArchivedWal } from '../../repository/find-wal-gaps.js';
 import type { ArchivedSegment, ArchivedWal } from '../../repository/list-archived-wal.js';
 
 export interface IncrementPlan {
@@ -36,24 +29,13 @@ export function planIncrement(catalog: readonly BackupManifest[], wal: ArchivedW
   const startLsn = parseLsn(tip.stopLsn);
   // A full backup stops inside a segment, which the first increment seals again (WAL after the stop point is
   // in it); increments stop on a segment boundary, so the next one starts with the following segment.
-  let segment: WalSegmentName = walSegmentOf(timeline, startLsn, segmentSizeBytes);
-  const newestOnTimeline = [...wal.segments.keys()].filter((name) => name.startsWith(segment.slice(0, 8))).sort().at(-1);
-  if (newestOnTimeline === undefined || newestOnTimeline < segment) return undefined;
-  const sealed: ArchivedSegment[] = [];
-  for (;;) {
-    const stored = wal.segments.get(segment);
-    if (!stored) {
-      if (segment < newestOnTimeline) {
-        throw new LifeboatError('objectNotFound', `WAL gap after ${tip.backupId}: segment ${segment} is missing while later segments up to ${newestOnTimeline} are archived`, {
-          hint: 'restores cannot cross this gap; run `lifeboat verify` for the full list and take a new full backup',
-        });
-      }
-      break;
-    }
-    sealed.push(stored);
-    if (segment === newestOnTimeline) break;
-    segment = nextWalSegment(segment, segmentSizeBytes);
+  const walk = walkArchivedWal(wal, [{ timeline, endLsn: undefined }], startLsn, segmentSizeBytes);
+  if (walk.gaps.length > 0) {
+    throw new LifeboatError('objectNotFound', `WAL gap after ${tip.backupId}: segment ${walk.gaps[0]} is missing while later segments up to ${walk.newest} are archived`, {
+      hint: 'restores cannot cross this gap; run `lifeboat verify` for the full list and take a new full backup',
+    });
   }
+  const sealed = walk.contiguous.map((segment) => wal.segments.get(segment)!);
   if (sealed.length === 0) return undefined;
   const last = sealed.at(-1)!.segment;
   return { tip, segments: sealed, startLsn, stopLsn: (segmentStartLsn(last, segmentSizeBytes) + BigInt(segmentSizeBytes)) as Lsn };

@@ -5,13 +5,12 @@ import type { Logger } from 'pino';
 import type { RuntimeCluster } from '../../config/index.js';
 import { createDecryptionSession, type KeyProvider } from '../../crypto/index.js';
 import { LifeboatError } from '../../errors/index.js';
-import { formatLsn } from '../../postgres/index.js';
-import type { WalScanCarry } from '../../postgres/wal-scan/index.js';
+import { formatLsn, toTimelineId } from '../../postgres/index.js';
 import { loadBackupCatalog, storeBackupManifest } from '../../repository/backup-catalog.js';
 import type { IncrementManifest } from '../../repository/backup-manifest.js';
 import { loadClusterIdentity } from '../../repository/cluster-identity.js';
 import { listArchivedWal } from '../../repository/list-archived-wal.js';
-import { scanArchivedWal } from '../../repository/scan-archived-wal.js';
+import { scanWalRange, type XactTimeRange } from '../../repository/scan-archived-wal.js';
 import type { Storage } from '../../storage/index.js';
 import { createBackupId } from '../backup-id.js';
 import { planIncrement } from './plan-increment.js';
@@ -50,31 +49,24 @@ export async function runIncrementalBackup(options: RunIncrementalOptions): Prom
 
   // 3. Read every segment back: checksums, authentication, and the commit times it holds.
   const session = createDecryptionSession(keys, { expectedScope: { cluster: cluster.name }, signal });
-  let firstXactTime: Date | undefined;
-  let lastXactTime: Date | undefined;
-  const restorePoints: IncrementManifest['restorePoints'] = [];
-  let carry: WalScanCarry | undefined;
+  let range: XactTimeRange;
   try {
-    for (const segment of plan.segments) {
-      const summary = await scanArchivedWal({
-        storage,
-        session,
-        cluster: cluster.name,
-        key: segment.key,
-        segment: segment.segment,
-        plaintextSha256: segment.sha256,
-        segmentSizeBytes: identity.walSegmentSizeBytes,
-        ...(carry ? { continueFrom: carry } : {}),
-        signal,
-      });
-      carry = summary.carry;
-      firstXactTime ??= summary.firstXactTime;
-      if (summary.lastXactTime && (!lastXactTime || summary.lastXactTime > lastXactTime)) lastXactTime = summary.lastXactTime;
-      for (const point of summary.restorePoints) restorePoints.push({ name: point.name, time: point.time.toISOString(), lsn: formatLsn(point.lsn) });
-    }
+    range = await scanWalRange({
+      storage,
+      session,
+      cluster: cluster.name,
+      wal,
+      timeline: toTimelineId(plan.tip.timeline),
+      fromLsn: plan.startLsn,
+      toLsn: plan.stopLsn,
+      segmentSizeBytes: identity.walSegmentSizeBytes,
+      signal,
+    });
   } finally {
     session.close();
   }
+  const { firstXactTime, lastXactTime } = range;
+  const restorePoints: IncrementManifest['restorePoints'] = range.restorePoints.map((point) => ({ name: point.name, time: point.time.toISOString(), lsn: formatLsn(point.lsn) }));
 
   // 4. The entry, create-only: from now on this hourly restore point is in the catalog.
   const fullBackupId = plan.tip.type === 'full' ? plan.tip.backupId : plan.tip.fullBackupId;

@@ -1,8 +1,8 @@
 // `lifeboat backups list`: the catalog, from the repository alone: backups, increments and the recoverable window.
 import type { Command } from 'commander';
-import { selectCluster } from '../../config/index.js';
 import { createDecryptionSession } from '../../crypto/index.js';
 import { describeCluster, type ClusterCatalog } from '../../repository/describe-cluster.js';
+import { listRepositoryClusters } from '../../repository/list-repository-clusters.js';
 import { openRepository } from '../../repository/open-repository.js';
 import type { CommandContext } from '../command-context.js';
 
@@ -29,19 +29,22 @@ export function registerBackupsList(parent: Command, context: () => CommandConte
   parent
     .command('list')
     .description('list backups, increments and the recoverable window, from the repository alone')
-    .option('--cluster <name>', 'only this cluster (may be one the config does not name)')
+    .option('--cluster <name>', 'only this cluster (default: every cluster in the repository or the config)')
     .option('--json', 'print JSON: { clusters: [ { cluster, systemIdentifier, backups[], window, gaps[] } ] }')
     .action(async (options: { cluster?: string; json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
-      const names = options.cluster ? [options.cluster] : config.clusters.map((c) => c.name);
-      if (options.cluster && config.clusters.some((c) => c.name === options.cluster)) selectCluster(config, options.cluster);
       const repository = await openRepository(config, 'read');
       const session = createDecryptionSession(repository.keys, { signal: ctx.signal });
       try {
+        // Every cluster the repository holds (a DR host's config may name none), and configured ones not stored yet.
+        const names = options.cluster
+          ? [options.cluster]
+          : [...new Set([...config.clusters.map((c) => c.name), ...(await listRepositoryClusters(repository.storage, ctx.signal))])].sort();
         const clusters: ClusterCatalog[] = [];
         for (const name of names) clusters.push(await describeCluster(repository.storage, session, name, ctx.signal));
-        ctx.out(options.json ? JSON.stringify({ clusters }, null, 2) : clusters.map(formatCatalog).join('\n\n'));
+        const text = clusters.length > 0 ? clusters.map(formatCatalog).join('\n\n') : 'the repository holds no cluster yet';
+        ctx.out(options.json ? JSON.stringify({ clusters }, null, 2) : text);
       } finally {
         session.close();
         repository.close();

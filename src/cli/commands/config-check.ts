@@ -1,7 +1,7 @@
 // `lifeboat config check`: validate the config file, resolve every secret reference, and print the result
 // with defaults filled in and secrets masked. Exit 0 means every later command can load this config.
 import type { Command } from 'commander';
-import { formatResolvedConfig, maskConfig } from '../../config/index.js';
+import { checkSecrets, formatResolvedConfig, maskConfig } from '../../config/index.js';
 import type { CommandContext } from '../command-context.js';
 
 export function registerConfigCheck(parent: Command, context: () => CommandContext): void {
@@ -12,6 +12,8 @@ export function registerConfigCheck(parent: Command, context: () => CommandConte
     .action((options: { json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
+      // Other commands resolve only the secrets they use; this one exists to check them all.
+      checkSecrets(config);
       if (options.json) {
         ctx.out(JSON.stringify(maskConfig(config), null, 2));
       } else {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { LifeboatError } from '../../errors/index.js';
 import { formatLsn } from '../../postgres/index.js';
+import { defaultCluster } from '../../repository/list-repository-clusters.js';
 import { openRepository } from '../../repository/open-repository.js';
 import { parseRestoreTarget } from '../../restore/restore-target.js';
 import { runRestore, type RestoreResult } from '../../restore/run-restore.js';
@@ -116,8 +117,6 @@ export function registerRestore(program: Command, context: () => CommandContext)
     .action(async (flags: RestoreFlags) => {
       const ctx = context();
       const config = ctx.config();
-      const cluster = flags.cluster ?? (config.clusters.length === 1 ? config.clusters[0]!.name : undefined);
-      if (!cluster) throw new LifeboatError('usage', 'the config has several clusters; name one with --cluster', { hint: config.clusters.map((c) => c.name).join(', ') });
       const { target, action } = parseRestoreTarget(flags);
       const timeline = flags.timeline === undefined || flags.timeline === 'latest' ? 'latest' : Number(flags.timeline);
       if (timeline !== 'latest' && (!Number.isInteger(timeline) || timeline < 1)) throw new LifeboatError('usage', `--timeline "${flags.timeline}" is not a timeline`, { hint: 'use a positive integer or latest' });
@@ -125,6 +124,8 @@ export function registerRestore(program: Command, context: () => CommandContext)
       const repository = await openRepository(config, 'read');
       const progress = createProgressReporter(ctx.log, process.stderr);
       try {
+        // Repository and key are all a restore needs: the cluster may be one the config does not name.
+        const cluster = flags.cluster ?? (await defaultCluster(config.clusters.map((c) => c.name), repository.storage, ctx.signal));
         const result = await runRestore({
           config,
           cluster,

@@ -2,6 +2,7 @@
 // the first problem's code when anything is missing, corrupted, truncated or unreadable with the key.
 import type { Command } from 'commander';
 import { LifeboatError, type ErrorCode } from '../../errors/index.js';
+import { listRepositoryClusters } from '../../repository/list-repository-clusters.js';
 import { openRepository } from '../../repository/open-repository.js';
 import { runVerify, type VerifyReport } from '../../verify/run-verify.js';
 import type { CommandContext } from '../command-context.js';
@@ -19,16 +20,17 @@ export function registerVerify(program: Command, context: () => CommandContext):
   program
     .command('verify')
     .description('read back and check every object of the backups and the WAL they need; report gaps exactly')
-    .option('--cluster <name>', 'cluster (default: every configured cluster)')
+    .option('--cluster <name>', 'cluster (default: every configured cluster, else every cluster in the repository)')
     .option('--backup <id>', 'only this backup and the WAL it needs')
     .option('--json', 'print the reports as JSON')
     .action(async (options: { cluster?: string; backup?: string; json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
-      const names = options.cluster ? [options.cluster] : config.clusters.map((c) => c.name);
       const repository = await openRepository(config, 'read');
       const reports: VerifyReport[] = [];
       try {
+        // A restore-only config names no cluster: verify every one the repository holds.
+        const names = options.cluster ? [options.cluster] : config.clusters.length > 0 ? config.clusters.map((c) => c.name) : await listRepositoryClusters(repository.storage, ctx.signal);
         for (const cluster of names) {
           reports.push(await runVerify({ storage: repository.storage, keys: repository.keys, cluster, ...(options.backup ? { backupId: options.backup } : {}), log: ctx.log, signal: ctx.signal }));
         }

@@ -77,7 +77,7 @@ export function registerWalFetch(parent: Command, context: () => CommandContext)
         } else {
           const { walFetchConfigFrom } = await import('../../restore/wal-fetch/wal-fetch-config.js');
           const runtime = ctx.config();
-          config = walFetchConfigFrom(runtime, selectCluster(runtime, flags.cluster).name);
+          config = walFetchConfigFrom(runtime, flags.cluster ?? selectCluster(runtime, undefined).name);
         }
         const { runWalFetch } = await import('../../restore/wal-fetch/run-wal-fetch.js');
         result = await runWalFetch({ config, name, destination: path, retries: parseRetries(flags.retries), log: ctx.log, signal: ctx.signal });
