@@ -37,7 +37,7 @@ export interface RestoreRequest extends RestoreTargetOptions {
   timeline?: 'latest' | number;
   /** Overrides the folder under baseDir. */
   targetDir?: string;
-  /** Port for start; default a free one. */
+  /** Port the restored server is configured for (and started on); default a free one. */
   port?: number;
   onProgress?: (phase: 'base' | 'wal', doneBytes: number, totalBytes: number) => void;
 }
@@ -141,7 +141,8 @@ export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunne
         timeline: request.timeline ?? 'latest',
         force: request.force ?? false,
         dryRun: request.dryRun ?? false,
-        ...(request.start ? { start: { port, timeoutMs: 120_000 } } : {}),
+        port,
+        ...(request.start ? { start: { timeoutMs: 120_000 } } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       });
       return { result, targetDir, port, logFile: join(result.workDir, 'postgres.log') };
