@@ -81,6 +81,13 @@ export function readPostmasterPid(dataDir: string): number | undefined {
   }
 }
 
+/** The `port` a restore wrote into the restored directory's postgresql.auto.conf (the last one, as PostgreSQL reads it). */
+export function readRestoredPort(dataDir: string): number | undefined {
+  const lines = readFileSync(join(dataDir, 'postgresql.auto.conf'), 'utf8').split('\n');
+  const port = lines.map((line) => /^\s*port\s*=\s*'?(\d+)'?/.exec(line)?.[1]).filter((value) => value !== undefined).at(-1);
+  return port === undefined ? undefined : Number(port);
+}
+
 /** True while a live (non-zombie) postmaster serves `dataDir`. */
 export function isPostmasterRunning(dataDir: string): boolean {
   const pid = readPostmasterPid(dataDir);
