@@ -83,7 +83,8 @@ function formatPlan(result: RestoreResult): string {
     } else {
       lines.push(
         `  next:       recovery continues when you resume it (pg_wal_replay_resume()) or start the server again, fetching WAL with`,
-        `              the fetch config in ${result.workDir}; delete that folder once the server is promoted (it holds a copy of the key).`,
+        `              the fetch config in ${result.workDir}; once promoted, delete wal-fetch.json, lifeboat.key and prefetch/ there`,
+        `              (a copy of the key or credentials). The folder also holds the socket and the server log: keep it.`,
       );
     }
   } else if (!result.dryRun) {
