@@ -46,7 +46,8 @@ export async function runRestoreTask(params: RestoreParams): Promise<RestoreTask
       timeline: 'latest',
       force: false,
       dryRun: false,
-      start: { port: params.port, timeoutMs: 3_600_000 },
+      port: params.port,
+      start: { timeoutMs: 3_600_000 },
     });
     const seconds = (performance.now() - started) / 1000;
     const owner = result.targetDir.owner.name;

@@ -4,6 +4,7 @@
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LifeboatError } from '../errors/index.js';
+import { plannedWalRangeSchema } from './wal-fetch/planned-wal.js';
 
 const s3Schema = z.strictObject({
   driver: z.literal('s3'),
@@ -34,6 +35,12 @@ export const restoreFetchConfigSchema = z.strictObject({
   /** Where the restore prefetches WAL; `wal fetch` serves from here first. */
   prefetchDir: z.string(),
   segmentSizeBytes: z.number().int().positive(),
+  /**
+   * The segments the restore planned to replay. `wal fetch` fails (exit 126, recovery stops) for one of them
+   * that the repository no longer holds, instead of answering "not found" (PostgreSQL would promote early).
+   * Absent in fetch configs written before it existed.
+   */
+  plannedWal: z.array(plannedWalRangeSchema).optional(),
 });
 
 export type RestoreFetchConfig = z.infer<typeof restoreFetchConfigSchema>;

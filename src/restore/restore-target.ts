@@ -1,7 +1,7 @@
 // What a DBA asks a restore for, parsed and checked before anything is touched: a time (with a zone, kept to
 // the microsecond), an LSN, a named point, the backup's consistent point, or the latest WAL.
 import { LifeboatError } from '../errors/index.js';
-import { parseLsn, type Lsn } from '../postgres/index.js';
+import { formatLsn, parseLsn, type Lsn } from '../postgres/index.js';
 
 export type RestoreTarget =
   | { kind: 'time'; /** As PostgreSQL will read it (recovery_target_time). */ text: string; /** Microseconds since the Unix epoch. */ micros: bigint; inclusive: boolean }
@@ -45,6 +45,22 @@ export function parseTargetTime(text: string): { text: string; micros: bigint } 
   if (Number.isNaN(ms)) throw new LifeboatError('usage', `"${text}" is not a valid date or time`, { hint: 'check the month, day and hour ranges' });
   const micros = BigInt(ms) * 1000n + BigInt(fraction.padEnd(6, '0'));
   return { text: `${year}-${month}-${day} ${hour}:${minute}:${second}${fraction ? `.${fraction}` : ''}${offset}`, micros };
+}
+
+/** The target in words, for people: `latest`, `time 2026-11-29 14:02:59+00:00`, `LSN 0/3000148 (exclusive)`, `restore point NAME`. */
+export function formatRestoreTarget(target: RestoreTarget): string {
+  switch (target.kind) {
+    case 'latest':
+      return 'latest (all archived WAL, partial segments included)';
+    case 'immediate':
+      return "immediate (the backup's consistent point)";
+    case 'time':
+      return `time ${target.text}${target.inclusive ? '' : ' (exclusive)'}`;
+    case 'lsn':
+      return `LSN ${formatLsn(target.lsn)}${target.inclusive ? '' : ' (exclusive)'}`;
+    case 'name':
+      return `restore point ${target.name}`;
+  }
 }
 
 /** Exactly one target, and only the modifiers PostgreSQL honours for it. */

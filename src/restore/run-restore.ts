@@ -7,16 +7,20 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/index.js';
 import { createDecryptionSession, type KeyProvider } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
+import { formatLsn, parseLsn } from '../postgres/index.js';
 import { storageConfigFrom, type Storage } from '../storage/index.js';
 import { checkOwnerAccess } from './check-owner-access.js';
 import { checkPortFree } from './check-port-free.js';
+import { checkReachedPlan, type RecoveryShortfall } from './check-reached-plan.js';
+import { estimateRestore, type RestoreEstimate } from './estimate-restore.js';
 import { fetchBase } from './fetch-base.js';
 import { loadRestoreInputs } from './load-restore-inputs.js';
 import { planRestore, type RestorePlan } from './plan-restore.js';
 import { storeRestoreFetchConfig, type RestoreFetchConfig } from './restore-fetch-config.js';
 import type { RestoreTarget, TargetAction } from './restore-target.js';
-import { startRestoredServer, type ReachedPoint } from './start-restored-server.js';
+import { startRestoredServer, stopRestoredServer, type ReachedPoint } from './start-restored-server.js';
 import { checkTargetDir, inspectTargetDir, prepareTargetDir, type TargetDirState } from './target-dir.js';
+import { plannedWalRanges } from './wal-fetch/planned-wal.js';
 import { prefetchWal } from './wal-fetch/prefetch-wal.js';
 import { writeRecoveryConfig } from './write-recovery-config.js';
 
@@ -33,7 +37,10 @@ export interface RunRestoreOptions {
   timeline: 'latest' | number;
   force: boolean;
   dryRun: boolean;
-  start?: { port: number; timeoutMs: number };
+  /** The port the restored server listens on, written into its configuration. Default {@link DEFAULT_RESTORE_PORT}. */
+  port?: number;
+  /** Start the server (on `port`) and wait up to `timeoutMs` for recovery to reach the target. */
+  start?: { timeoutMs: number };
   onProgress?: (phase: 'base' | 'wal', doneBytes: number, totalBytes: number) => void;
 }
 
@@ -42,21 +49,18 @@ export interface RestoreResult {
   targetDir: TargetDirState;
   /** Bytes the target's file system must hold: the data directory plus the prefetched WAL. */
   neededBytes: number;
-  /** Seconds, from the throughput assumed in `estimateSeconds`. */
-  estimatedSeconds: number;
+  /** Seconds until promotion, from the measured rates in estimate-restore.ts. */
+  estimate: RestoreEstimate;
+  /** Port and socket folder the restored configuration sets; the server log is `<workDir>/postgres.log`. */
+  server: { port: number; socketDir: string; logFile: string };
   dryRun: boolean;
   workDir: string;
   phases: { planMs: number; fetchBaseMs?: number; fetchWalMs?: number; replayMs?: number };
   reached?: ReachedPoint;
 }
 
-/** Throughput assumed for the estimate: measured by `npm run bench` on the reference 2-core machine (README). */
-const ASSUMED_FETCH_BYTES_PER_SECOND = 150e6;
-const ASSUMED_REPLAY_BYTES_PER_SECOND = 60e6;
-
-function estimateSeconds(plan: RestorePlan, segmentSizeBytes: number): number {
-  return (plan.baseStoredBytes + plan.walStoredBytes) / ASSUMED_FETCH_BYTES_PER_SECOND + (plan.wal.length * segmentSizeBytes) / ASSUMED_REPLAY_BYTES_PER_SECOND;
-}
+/** The restored server's port when none is given: next to PostgreSQL's default, so it does not clash with a source on the same host. */
+export const DEFAULT_RESTORE_PORT = 5433;
 
 /** This very lifeboat, as restore_command runs it: node and the CLI entry point. */
 const LIFEBOAT_COMMAND = [process.execPath, fileURLToPath(new URL('../../bin/lifeboat.js', import.meta.url))] as const;
@@ -72,7 +76,7 @@ function removeFetchMaterial(workDir: string): void {
   for (const name of ['wal-fetch.json', 'lifeboat.key', 'prefetch']) rmSync(`${workDir}/${name}`, { recursive: true, force: true });
 }
 
-function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir: string, segmentSizeBytes: number, owner: TargetDirState['owner']): RestoreFetchConfig {
+function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir: string, segmentSizeBytes: number, owner: TargetDirState['owner'], plannedSegments: readonly string[]): RestoreFetchConfig {
   const { config } = options;
   let encryption: RestoreFetchConfig['encryption'];
   if (config.encryption.provider === 'local') {
@@ -92,7 +96,25 @@ function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir
     };
   }
   const repository = storageConfigFrom(config.repository) as RestoreFetchConfig['repository'];
-  return { formatVersion: 1, cluster: options.cluster, repository, encryption, prefetchDir, segmentSizeBytes };
+  return { formatVersion: 1, cluster: options.cluster, repository, encryption, prefetchDir, segmentSizeBytes, plannedWal: plannedWalRanges(plannedSegments) };
+}
+
+/** The first planned segment (from where replay stopped) that the repository no longer holds, if any. */
+async function firstMissing(shortfall: RecoveryShortfall, storage: Storage, signal: AbortSignal): Promise<string | undefined> {
+  // In replay order and sequentially: the culprit is almost always the first or second one asked about.
+  for (const wal of shortfall.unreplayed.slice(0, 64)) {
+    if ((await storage.head(wal.key, { signal }).catch(() => ({}))) === undefined) return wal.segment;
+  }
+  return undefined;
+}
+
+async function shortfallError(shortfall: RecoveryShortfall, result: RestoreResult, storage: Storage, signal: AbortSignal): Promise<LifeboatError> {
+  const missing = await firstMissing(shortfall, storage, signal);
+  const state = result.reached?.state === 'promoted' ? 'the server promoted early and was stopped' : `the server ${result.reached?.state ?? 'stopped'} early`;
+  const culprit = missing !== undefined ? `: WAL segment ${missing}, planned for this restore, is no longer in the repository` : shortfall.unreplayed[0] ? `: replay did not get past WAL segment ${shortfall.unreplayed[0].segment}` : '';
+  return new LifeboatError('objectNotFound', `recovery ended at LSN ${formatLsn(shortfall.reachedLsn)}, short of ${shortfall.meaning} (${formatLsn(shortfall.minimumLsn)})${culprit}; ${state}, and it lacks every transaction after that point`, {
+    hint: `do not use ${result.targetDir.path}: put the missing WAL back (or use a copy of the repository that has it) and restore again with --force, or restore to an earlier target; the server log is ${result.server.logFile}`,
+  });
 }
 
 export async function runRestore(options: RunRestoreOptions): Promise<RestoreResult> {
@@ -114,11 +136,16 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     const targetDir = inspectTargetDir(options.targetDir);
     const workDir = `${targetDir.path}.lifeboat-restore`;
     const neededBytes = plan.restoredBytes + plan.wal.length * inputs.identity.walSegmentSizeBytes;
+    const port = options.port ?? DEFAULT_RESTORE_PORT;
+    // The socket next to the server log, in the work folder the restore owns: the source's socket folder may not
+    // exist on this host. It outlives recovery (only the fetch material is removed at promotion).
+    const server = { port, socketDir: workDir, logFile: `${workDir}/postgres.log` };
     const result: RestoreResult = {
       plan,
       targetDir,
       neededBytes,
-      estimatedSeconds: estimateSeconds(plan, inputs.identity.walSegmentSizeBytes),
+      estimate: estimateRestore(plan),
+      server,
       dryRun: options.dryRun,
       workDir,
       phases: { planMs: Date.now() - started },
@@ -132,7 +159,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
         });
       }
       checkTargetDir(targetDir, { force: options.force, neededBytes });
-      if (options.start) await checkPortFree(options.start.port);
+      if (options.start) await checkPortFree(port);
       await checkOwnerAccess({ owner: targetDir.owner, targetDir: targetDir.path, repository: options.config.repository, lifeboatCommand: LIFEBOAT_COMMAND, ...(plan.wal[0] ? { sampleKey: plan.wal[0].key } : {}), signal });
     };
     if (options.dryRun) {
@@ -156,7 +183,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     chownSync(workDir, targetDir.owner.uid, targetDir.owner.gid);
     chownSync(prefetchDir, targetDir.owner.uid, targetDir.owner.gid);
     const fetchConfigPath = `${workDir}/wal-fetch.json`;
-    storeRestoreFetchConfig(fetchConfigPath, fetchConfigFor(options, workDir, prefetchDir, inputs.identity.walSegmentSizeBytes, targetDir.owner), targetDir.owner);
+    storeRestoreFetchConfig(fetchConfigPath, fetchConfigFor(options, workDir, prefetchDir, inputs.identity.walSegmentSizeBytes, targetDir.owner, plan.wal.map((w) => w.segment)), targetDir.owner);
 
     // 4. The base backup, parts in parallel; pg_control held back.
     const baseStarted = Date.now();
@@ -167,7 +194,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     // 5. Arm recovery: safe settings, fsync, then pg_control and recovery.signal last.
     //    The planned timeline, not `latest`: the plan (and its WAL) follows one path, and a named point or a
     //    time on an older timeline would be missed on a newer one that branched off before it.
-    writeRecoveryConfig(targetDir.path, targetDir.owner, { restoreCommand: restoreCommand(fetchConfigPath), target: options.target, timeline: plan.timeline, action: options.action, backupId: plan.backup.backupId }, new Date());
+    writeRecoveryConfig(targetDir.path, targetDir.owner, { restoreCommand: restoreCommand(fetchConfigPath), target: options.target, timeline: plan.timeline, action: options.action, backupId: plan.backup.backupId, port, socketDir: server.socketDir }, new Date());
 
     // 6. WAL: prefetched in parallel, overlapping replay when the server is started.
     const walStarted = Date.now();
@@ -199,7 +226,8 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       result.reached = await startRestoredServer({
         targetDir: targetDir.path,
         owner: targetDir.owner,
-        port: options.start.port,
+        port,
+        socketDir: server.socketDir,
         workDir,
         action: options.target.kind === 'latest' ? 'promote' : options.action,
         ...(cluster?.postgres.bindir ? { bindir: cluster.postgres.bindir } : {}),
@@ -213,6 +241,15 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     result.phases.replayMs = result.reached.replayMs;
     // Paused or shut down at the target, recovery resumes on the next start and still needs them.
     if (result.reached.state === 'promoted') removeFetchMaterial(workDir);
+
+    // 8. Did replay get as far as the plan needs? A segment gone from the repository after the plan could have
+    //    ended recovery early (older fetch configs, or a listing that missed it): never report that as success.
+    //    A shutdown at the target is PostgreSQL's own word that it got there (and the LSN seen is a stale sample).
+    const shortfall = result.reached.lsn === undefined || result.reached.state === 'shut down' ? undefined : checkReachedPlan(plan, parseLsn(result.reached.lsn), inputs.identity.walSegmentSizeBytes);
+    if (shortfall) {
+      if (result.reached.state === 'promoted') await stopRestoredServer({ targetDir: targetDir.path, owner: targetDir.owner, ...(cluster?.postgres.bindir ? { bindir: cluster.postgres.bindir } : {}) }).catch(() => undefined);
+      throw await shortfallError(shortfall, result, storage, signal);
+    }
     return result;
   } finally {
     session.close();

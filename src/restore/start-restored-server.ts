@@ -1,12 +1,14 @@
 // `restore --start`: starts PostgreSQL on the restored directory as its owner, waits until recovery reaches the
 // target (promoted, paused or shut down, as asked), and reports the point it reached. A recovery that stops with
-// an error (e.g. a WAL fetch that failed hard) is reported with the server's own last log lines.
+// an error (e.g. a WAL fetch that failed hard) is reported with the server's own last log lines. Port and socket
+// folder come from the restored configuration (write-recovery-config), as for any later start by hand.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors/index.js';
-import { findPgTool } from '../postgres/index.js';
+import { findPgTool, parseLsn, formatLsn } from '../postgres/index.js';
 import type { TargetAction } from './restore-target.js';
 import { postmasterStatus } from './running-postmaster.js';
 import type { OsOwner } from './target-dir.js';
@@ -16,8 +18,11 @@ const run = promisify(execFile);
 export interface StartOptions {
   targetDir: string;
   owner: OsOwner;
+  /** The port the restored configuration sets. */
   port: number;
-  /** Folder for the socket and the server log (the restore's work folder). */
+  /** The socket folder the restored configuration sets. */
+  socketDir: string;
+  /** Folder for the server log (the restore's work folder). */
   workDir: string;
   action: TargetAction | 'end-of-wal';
   bindir?: string;
@@ -26,8 +31,10 @@ export interface StartOptions {
 }
 
 export interface ReachedPoint {
-  /** Last replayed LSN. */
+  /** Last replayed LSN; once promoted, the end of recovery as the new timeline's history file records it. */
   lsn?: string;
+  /** Why recovery ended, in PostgreSQL's words (the history file's reason), once promoted. */
+  endReason?: string;
   /** Commit time of the last replayed transaction. */
   lastCommitTime?: string;
   state: 'promoted' | 'paused' | 'shut down';
@@ -54,7 +61,7 @@ function logTail(path: string, fromOffset = 0): string {
 
 async function query(options: StartOptions, sql: string): Promise<string | undefined> {
   const psql = findPgTool('psql', options.bindir);
-  const [command, args] = asOwner(options.owner, psql, ['-X', '-A', '-t', '-h', options.workDir, '-p', String(options.port), '-d', 'postgres', '-c', sql]);
+  const [command, args] = asOwner(options.owner, psql, ['-X', '-A', '-t', '-h', options.socketDir, '-p', String(options.port), '-d', 'postgres', '-c', sql]);
   try {
     const { stdout } = await run(command, args, { timeout: 10_000, env: { ...process.env, PGUSER: options.owner.name, PGCONNECT_TIMEOUT: '5' } });
     return stdout.trim();
@@ -73,6 +80,31 @@ async function inProduction(options: StartOptions): Promise<boolean> {
   }
 }
 
+/**
+ * Where recovery ended, from the newest timeline history file in pg_wal: promotion writes it with the switch
+ * point (the end of the last record replayed) and the reason, and needs no login to read.
+ */
+export function readEndOfRecovery(targetDir: string): { lsn: string; reason: string } | undefined {
+  try {
+    const newest = readdirSync(join(targetDir, 'pg_wal'))
+      .filter((name) => /^[0-9A-F]{8}\.history$/.test(name))
+      .sort()
+      .at(-1);
+    if (newest === undefined) return undefined;
+    const last = readFileSync(join(targetDir, 'pg_wal', newest), 'utf8').split('\n').filter((line) => /^\d+\t/.test(line)).at(-1);
+    const [, lsn, reason = ''] = last?.split('\t') ?? [];
+    return lsn === undefined ? undefined : { lsn: formatLsn(parseLsn(lsn)), reason: reason.trim() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops a restored server (fast shutdown), e.g. one that promoted before reaching what the plan needs. */
+export async function stopRestoredServer(options: Pick<StartOptions, 'targetDir' | 'owner' | 'bindir'>): Promise<void> {
+  const [command, args] = asOwner(options.owner, findPgTool('pg_ctl', options.bindir), ['-D', options.targetDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
+  await run(command, args, { timeout: 70_000 });
+}
+
 /** How long the postmaster may take to write its pid file after `pg_ctl start` returned. */
 const STARTUP_GRACE_MS = 15_000;
 
@@ -83,7 +115,7 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
   const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   // -W: pg_ctl's own wait gives up after 60 s and cannot tell a shutdown at the target from a failure;
   // the loop below watches the postmaster, the recovery state and the log until the end.
-  const [command, args] = asOwner(options.owner, pgCtl, ['-D', options.targetDir, '-l', logFile, '-W', '-o', `-p ${options.port} -k ${options.workDir} -c listen_addresses=127.0.0.1`, 'start']);
+  const [command, args] = asOwner(options.owner, pgCtl, ['-D', options.targetDir, '-l', logFile, '-W', '-o', '-c listen_addresses=127.0.0.1', 'start']);
   try {
     await run(command, args, { timeout: 60_000, signal: options.signal });
   } catch (error) {
@@ -93,7 +125,11 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
   let lsn: string | undefined;
   let lastCommitTime: string | undefined;
   let seenRunning = false;
-  const reached = (state: ReachedPoint['state']): ReachedPoint => ({ ...(lsn ? { lsn } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state, replayMs: Date.now() - started });
+  const reached = (state: ReachedPoint['state']): ReachedPoint => {
+    const end = state === 'promoted' ? readEndOfRecovery(options.targetDir) : undefined;
+    if (end) lsn = end.lsn;
+    return { ...(lsn ? { lsn } : {}), ...(end ? { endReason: end.reason } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state, replayMs: Date.now() - started };
+  };
   while (Date.now() < deadline) {
     options.signal.throwIfAborted();
     const status = postmasterStatus(options.targetDir);

@@ -37,7 +37,7 @@ export interface RestoreRequest extends RestoreTargetOptions {
   timeline?: 'latest' | number;
   /** Overrides the folder under baseDir. */
   targetDir?: string;
-  /** Port for start; default a free one. */
+  /** Port the restored server is configured for (and started on); default a free one. */
   port?: number;
   onProgress?: (phase: 'base' | 'wal', doneBytes: number, totalBytes: number) => void;
 }
@@ -79,6 +79,13 @@ export function readPostmasterPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The `port` a restore wrote into the restored directory's postgresql.auto.conf (the last one, as PostgreSQL reads it). */
+export function readRestoredPort(dataDir: string): number | undefined {
+  const lines = readFileSync(join(dataDir, 'postgresql.auto.conf'), 'utf8').split('\n');
+  const port = lines.map((line) => /^\s*port\s*=\s*'?(\d+)'?/.exec(line)?.[1]).filter((value) => value !== undefined).at(-1);
+  return port === undefined ? undefined : Number(port);
 }
 
 /** True while a live (non-zombie) postmaster serves `dataDir`. */
@@ -141,7 +148,8 @@ export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunne
         timeline: request.timeline ?? 'latest',
         force: request.force ?? false,
         dryRun: request.dryRun ?? false,
-        ...(request.start ? { start: { port, timeoutMs: 120_000 } } : {}),
+        port,
+        ...(request.start ? { start: { timeoutMs: 120_000 } } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       });
       return { result, targetDir, port, logFile: join(result.workDir, 'postgres.log') };

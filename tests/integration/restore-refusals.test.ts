@@ -1,22 +1,23 @@
 // Restore refusals and failures against a real repository and PostgreSQL: every refusal gives its reason and fix
 // and writes nothing (no target folder, no work folder); a restore_command that fails mid-recovery stops the
 // server without promoting it, the restore reports the failure from the server log, and starting the server
-// again once the repository is back resumes recovery to the end with nothing lost.
+// again (plain pg_ctl) once the repository is back resumes recovery to the end with nothing lost; a planned WAL
+// segment that leaves the (reachable) repository after the plan fails the restore, named, never a success.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecryptionSession } from '../../src/crypto/index.js';
-import { isLifeboatError, type LifeboatError } from '../../src/errors/index.js';
+import { isLifeboatError, LifeboatError } from '../../src/errors/index.js';
 import type { FullBackupManifest } from '../../src/repository/backup-manifest.js';
 import { loadRestoreInputs } from '../../src/restore/load-restore-inputs.js';
-import { planRestore } from '../../src/restore/plan-restore.js';
+import { planRestore, type PlannedWal } from '../../src/restore/plan-restore.js';
 import { parseRestoreTarget } from '../../src/restore/restore-target.js';
 import { runRestorePoint } from '../../src/restore/run-restore-point.js';
 import { checkTargetDir, type TargetDirState } from '../../src/restore/target-dir.js';
-import { freePort } from '../harness/free-port.js';
+import type { GetOptions, Storage } from '../../src/storage/index.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
-import { HISTORY_IDS_SQL, isPostmasterRunning, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
+import { createRestoreRunner, HISTORY_IDS_SQL, isPostmasterRunning, readRestoredPort, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
 import { repositoryPath, startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { runAsPostgres } from '../harness/run-as-postgres.js';
 import { runProcess } from '../harness/run-process.js';
@@ -201,6 +202,20 @@ describe('restore refuses, with the reason and the fix, and writes nothing', () 
   });
 });
 
+/** `inner`, except that reading `key` fails as an unreachable store would: the in-process prefetch never has it. */
+function withUnreadable(inner: Storage, key: string): Storage {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'get') {
+        return (wanted: string, options?: GetOptions) =>
+          wanted === key ? Promise.reject(new LifeboatError('storageUnavailable', `injected: ${key} cannot be read`)) : target.get(wanted, options);
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('a restore_command failing mid-recovery', () => {
   it('stops recovery without promoting, reports the failure, and a restart resumes once the repository is back', async () => {
     const repo = repositoryPath(source.fixture);
@@ -209,52 +224,143 @@ describe('a restore_command failing mid-recovery', () => {
     const workDir = `${targetDir}.lifeboat-restore`;
     const logFile = join(workDir, 'postgres.log');
     // Past the backup's consistent point, where a "not found" would end recovery and promote early.
-    const planned: string[] = (await runner.restore({ name: 'broken', latest: true, dryRun: true })).result.plan.wal.map((w) => w.segment);
+    const plannedWal = (await runner.restore({ name: 'broken', latest: true, dryRun: true })).result.plan.wal;
+    const planned: string[] = plannedWal.map((w) => w.segment);
     const trigger = planned[planned.indexOf(backup.stopSegment) + 1]!;
     expect(planned.indexOf(trigger)).toBeLessThan(planned.length - 3);
-    // Once PostgreSQL has replayed that segment, the prefetched files and the repository disappear.
+    // The segment after it is out of reach for PostgreSQL until this test has acted, whatever the timing: the
+    // postgres OS user cannot read its object (root-owned, now 0600), and the in-process prefetch never gets it.
+    // So recovery reaches the trigger, then waits on a failing restore_command; only then does the repository go.
+    const blocked = plannedWal[planned.indexOf(trigger) + 1]!;
+    const blockedFile = join(repo, blocked.key);
+    chmodSync(blockedFile, 0o600);
+    const blockedRunner = createRestoreRunner({
+      config: source.fixture.config,
+      storage: withUnreadable(source.repository.storage, blocked.key),
+      keys: source.repository.keys,
+      log: source.log,
+      baseDir: restoresDir,
+      superuser: source.pg.superuser,
+      bindir: source.pg.bindir,
+    });
     let moved = false;
-    const watcher = setInterval(() => {
-      if (moved || !existsSync(logFile) || !readFileSync(logFile, 'utf8').includes(`restored log file "${trigger}" from archive`)) return;
-      renameSync(repo, away);
-      moved = true;
-      for (const name of readdirSync(join(workDir, 'prefetch'))) rmSync(join(workDir, 'prefetch', name), { force: true });
-    }, 10);
     let error: unknown;
     try {
-      await runner.restore({ name: 'broken', latest: true, start: true });
-    } catch (caught) {
-      error = caught;
+      const restore = blockedRunner.restore({ name: 'broken', latest: true, start: true }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      await waitFor('PostgreSQL to replay the trigger segment', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(`restored log file "${trigger}" from archive`), { timeoutMs: 120_000, intervalMs: 50 });
+      renameSync(repo, away);
+      moved = true;
+      error = await restore;
     } finally {
-      clearInterval(watcher);
+      await blockedRunner.stopAll();
       if (moved) renameSync(away, repo);
+      chmodSync(blockedFile, 0o644);
     }
-    expect(moved).toBe(true);
     expect(isLifeboatError(error, 'postgresTool'), `${String(error)}\n${readFileSync(logFile, 'utf8')}`).toBe(true);
     const message = (error as LifeboatError).message;
     expect(message).toContain('recovery stopped with an error; nothing was promoted');
-    expect(message).toMatch(/could not restore file "[0-9A-F]{24}" from archive/);
+    expect(message).toContain(`could not restore file "${blocked.segment}" from archive`);
     expect(isPostmasterRunning(targetDir)).toBe(false);
 
     const log = readFileSync(logFile, 'utf8');
     expect(log).toContain('consistent recovery state reached');
     expect(log).toContain(`restored log file "${trigger}" from archive`);
-    expect(log).toMatch(/error\[storageUnavailable\]: cannot fetch WAL [0-9A-F]{24} \(4 attempts\)/);
+    expect(log).toContain(`error[storageUnavailable]: cannot fetch WAL ${blocked.segment} (4 attempts)`);
+    expect(log).not.toContain(`restored log file "${blocked.segment}" from archive`);
     expect(log).not.toContain('selected new timeline ID');
     expect(log).not.toContain('archive recovery complete');
     const control = await runProcess(join(source.pg.bindir, 'pg_controldata'), ['-D', targetDir]);
     expect(control.stdout).toMatch(/Database cluster state:\s+in archive recovery/);
 
-    // The repository is back: starting the server again resumes recovery and reaches the end of the WAL.
-    const port = await freePort();
+    // The repository is back: starting the server again resumes recovery and reaches the end of the WAL. The
+    // restored configuration holds its port and socket folder, so a plain pg_ctl start needs no options.
+    const port = (await readRestoredPort(targetDir))!;
     runner.track(targetDir);
-    await runAsPostgres(join(source.pg.bindir, 'pg_ctl'), ['-D', targetDir, '-l', logFile, '-W', '-o', `-p ${port} -k ${workDir} -c listen_addresses=127.0.0.1`, 'start']);
+    await runAsPostgres(join(source.pg.bindir, 'pg_ctl'), ['-D', targetDir, '-l', logFile, '-W', 'start']);
     try {
       await waitFor('the restarted recovery to promote', async () => (await runner.query<{ recovering: boolean }>({ port }, 'select pg_is_in_recovery() as recovering'))[0]?.recovering === false, { timeoutMs: 60_000 });
       expect((await runner.query<{ id: string }>({ port }, HISTORY_IDS_SQL)).map((row) => Number(row.id))).toEqual(sourceIds);
     } finally {
       await runner.stop(targetDir);
       rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a planned WAL segment gone from the reachable repository after the plan', () => {
+  /** Restores --latest --start, moving `victim` out of the repository as soon as the base backup is being fetched. */
+  async function restoreWithout(name: string, victim: PlannedWal, alsoDuringBase?: () => void): Promise<{ error: unknown; targetDir: string; logFile: string }> {
+    const file = join(repositoryPath(source.fixture), victim.key);
+    let moved = false;
+    try {
+      const error = await runner
+        .restore({
+          name,
+          latest: true,
+          start: true,
+          // After the plan (it held the segment), before any WAL is fetched: the first base backup progress.
+          onProgress: (phase) => {
+            if (moved || phase !== 'base') return;
+            renameSync(file, `${file}.away`);
+            moved = true;
+            alsoDuringBase?.();
+          },
+        })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(moved).toBe(true);
+      const targetDir = join(restoresDir, name);
+      return { error, targetDir, logFile: join(`${targetDir}.lifeboat-restore`, 'postgres.log') };
+    } finally {
+      if (moved) renameSync(`${file}.away`, file);
+    }
+  }
+
+  async function victimSegment(): Promise<PlannedWal> {
+    const planned = (await runner.restore({ name: 'victim-plan', latest: true, dryRun: true })).result.plan.wal;
+    // Well past the backup's consistent point, where PostgreSQL could end recovery and promote.
+    const victim = planned[planned.findIndex((w) => w.segment === backup.stopSegment) + 3]!;
+    expect(victim.source).toBe('segment');
+    expect(planned.indexOf(victim)).toBeLessThan(planned.length - 2);
+    return victim;
+  }
+
+  it('restore --latest --start fails naming it: wal fetch stops recovery instead of answering "not found"', async () => {
+    const victim = await victimSegment();
+    const { error, targetDir, logFile } = await restoreWithout('vanished', victim);
+    try {
+      expect(isLifeboatError(error), `expected a failure, got ${String(error)}`).toBe(true);
+      expect((error as LifeboatError).message).toContain(`could not restore file "${victim.segment}" from archive`);
+      expect(isPostmasterRunning(targetDir)).toBe(false);
+      const log = readFileSync(logFile, 'utf8');
+      expect(log).toContain(`WAL segment ${victim.segment} was planned for this restore but is no longer in the repository`);
+      expect(log).not.toContain('selected new timeline ID');
+    } finally {
+      await runner.stop(targetDir);
+    }
+  });
+
+  it('and when recovery did end early (a fetch config without the planned list), the restore fails naming it and stops the server', async () => {
+    const victim = await victimSegment();
+    const fetchConfig = join(restoresDir, 'vanished-old.lifeboat-restore', 'wal-fetch.json');
+    // As a fetch config written before the planned list existed: wal fetch answers "not found" for the segment.
+    const { error, targetDir } = await restoreWithout('vanished-old', victim, () => {
+      const { plannedWal: _dropped, ...rest } = JSON.parse(readFileSync(fetchConfig, 'utf8')) as Record<string, unknown>;
+      writeFileSync(fetchConfig, JSON.stringify(rest));
+    });
+    try {
+      expect(isLifeboatError(error, 'objectNotFound'), `expected a failure, got ${String(error)}`).toBe(true);
+      const message = (error as LifeboatError).message;
+      expect(message).toMatch(/^recovery ended at LSN [0-9A-F]+\/[0-9A-F]+, short of the newest planned segment/);
+      expect(message).toContain(`WAL segment ${victim.segment}, planned for this restore, is no longer in the repository; the server promoted early and was stopped`);
+      expect(isPostmasterRunning(targetDir)).toBe(false);
+    } finally {
+      await runner.stop(targetDir);
     }
   });
 });

@@ -123,6 +123,23 @@ describe('runWalFetch', () => {
     expect(await readdir(outDir)).toEqual([]);
   });
 
+  it('a segment the restore planned but the repository no longer holds is a failure, never not-found; unplanned ones still are', async () => {
+    const config = { cluster: 'main', repository: { driver: 'fs' as const, path: join(dir, 'repo') }, encryption: { provider: 'local' as const, keyFile: join(dir, 'key') }, prefetchDir };
+    const plannedWal = [
+      { first: '000000010000000000000090', last: '000000010000000000000095' },
+      { first: '000000020000000000000095', last: '000000020000000000000097' },
+    ];
+    const capture = createCapturedLog('info', 'fatal');
+    const error = await fetch('000000010000000000000092', { config: { ...config, plannedWal }, log: capture.log }).catch((e: unknown) => e);
+    expect(isLifeboatError(error, 'objectNotFound')).toBe(true);
+    expect((error as Error).message).toMatch(/cannot fetch WAL 000000010000000000000092 \(3 attempts\): WAL segment 000000010000000000000092 was planned for this restore but is no longer in the repository/);
+    expect(await readdir(outDir)).toEqual([]);
+    // Past the planned end, on a timeline the plan does not follow there, and history files: the archive's end.
+    for (const name of ['000000020000000000000098', '000000020000000000000092', '00000003.history']) {
+      expect(await fetch(name, { config: { ...config, plannedWal } })).toBe('not-found');
+    }
+  });
+
   it('never answers not-found while the listing fails: retries, then throws naming the file', async () => {
     faulty.setFailing(true);
     const capture = createCapturedLog('info', 'fatal');

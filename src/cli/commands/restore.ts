@@ -5,7 +5,8 @@ import { LifeboatError } from '../../errors/index.js';
 import { formatLsn } from '../../postgres/index.js';
 import { defaultCluster } from '../../repository/list-repository-clusters.js';
 import { openRepository } from '../../repository/open-repository.js';
-import { parseRestoreTarget } from '../../restore/restore-target.js';
+import { formatEstimate } from '../../restore/estimate-restore.js';
+import { formatRestoreTarget, parseRestoreTarget } from '../../restore/restore-target.js';
 import { runRestore, type RestoreResult } from '../../restore/run-restore.js';
 import type { CommandContext } from '../command-context.js';
 import { createProgressReporter } from '../progress-reporter.js';
@@ -47,25 +48,27 @@ export function summarizeRestore(result: RestoreResult): Record<string, unknown>
     allObjectsPresent: plan.missing.length === 0,
     missing: plan.missing,
     disk: { neededBytes: result.neededBytes, freeBytes: result.targetDir.freeBytes, targetDir: result.targetDir.path, owner: result.targetDir.owner.name },
-    estimatedSeconds: Math.round(result.estimatedSeconds),
+    estimatedSeconds: Math.round(result.estimate.seconds),
+    estimatedRangeSeconds: [Math.floor(result.estimate.lowSeconds), Math.ceil(result.estimate.highSeconds)],
     workDir: result.workDir,
+    server: result.server,
     phases: result.phases,
     ...(result.reached ? { reached: result.reached } : {}),
   };
 }
 
 function formatPlan(result: RestoreResult): string {
-  const s = summarizeRestore(result) as ReturnType<typeof summarizeRestore> & Record<string, never>;
-  const { plan } = result;
+  const { plan, server } = result;
   const lines = [
     `${result.dryRun ? 'restore plan (dry run: nothing changed)' : 'restore'} for cluster ${plan.cluster}`,
     `  backup:     ${plan.backup.backupId} (${plan.backup.parts.length} part(s), ${mb(plan.baseStoredBytes)} stored, ${mb(plan.backup.tarSizeBytes)} restored)`,
-    `  target:     ${JSON.stringify(s.target)} on timeline ${plan.timeline}`,
+    `  target:     ${formatRestoreTarget(plan.target)} on timeline ${plan.timeline}`,
     `  WAL:        ${plan.wal.length} segment(s) ${plan.wal[0]?.segment ?? ''}..${plan.wal.at(-1)?.segment ?? ''}${plan.wal.at(-1)?.source === 'partial' ? ' (last from a partial)' : ''}, ${mb(plan.walStoredBytes)} stored`,
     `  window:     ${plan.window.earliest.time ?? '?'} (${plan.window.earliest.lsn}) to ${plan.window.latest.time ?? '?'} (${plan.window.latest.lsn})`,
     `  objects:    ${plan.missing.length === 0 ? 'all present' : `MISSING ${plan.missing.join(', ')}`}`,
     `  disk:       needs ${mb(result.neededBytes)} at ${result.targetDir.path}, ${mb(result.targetDir.freeBytes)} free; files owned by ${result.targetDir.owner.name}`,
-    `  estimate:   about ${Math.max(1, Math.round(result.estimatedSeconds))} s`,
+    `  estimate:   ${formatEstimate(result.estimate)} until promoted (fetch and replay, at measured rates)`,
+    `  server:     port ${server.port}, socket in ${server.socketDir}, log ${server.logFile}`,
   ];
   if (!result.dryRun) {
     const p = result.phases;
@@ -81,13 +84,15 @@ function formatPlan(result: RestoreResult): string {
     } else {
       lines.push(
         `  next:       recovery continues when you resume it (pg_wal_replay_resume()) or start the server again, fetching WAL with`,
-        `              the fetch config in ${result.workDir}; delete that folder once the server is promoted (it holds a copy of the key).`,
+        `              the fetch config in ${result.workDir}; once promoted, delete wal-fetch.json, lifeboat.key and prefetch/ there`,
+        `              (a copy of the key or credentials). The folder also holds the socket and the server log: keep it.`,
       );
     }
   } else if (!result.dryRun) {
     lines.push(
-      `  next:       start it with pg_ctl -D ${result.targetDir.path} -l ${result.workDir}/postgres.log start (as ${result.targetDir.owner.name}); recovery fetches WAL`,
-      `              via lifeboat wal fetch with the fetch config in ${result.workDir}; delete that folder once promoted (it holds a copy of the key).`,
+      `  next:       start it with pg_ctl -D ${result.targetDir.path} -l ${server.logFile} start (as ${result.targetDir.owner.name}); it listens on port ${server.port}`,
+      `              (socket in ${server.socketDir}); recovery fetches WAL via lifeboat wal fetch with the fetch config in ${result.workDir}:`,
+      `              once promoted, delete wal-fetch.json, lifeboat.key and prefetch/ there (the config holds a copy of the key or credentials).`,
     );
   }
   return lines.join('\n');
@@ -109,7 +114,7 @@ export function registerRestore(program: Command, context: () => CommandContext)
     .option('--exclusive', 'stop just before the target')
     .option('--target-action <action>', 'promote (default), pause or shutdown when the target is reached')
     .option('--start', 'start PostgreSQL and wait until recovery reaches the target')
-    .option('--port <n>', 'port for --start', '5433')
+    .option('--port <n>', 'port the restored server listens on (written to its configuration)', '5433')
     .option('--start-timeout <seconds>', 'how long --start waits for recovery', '14400')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--force', 'delete the target folder\'s contents first')
@@ -139,7 +144,8 @@ export function registerRestore(program: Command, context: () => CommandContext)
           timeline,
           force: flags.force ?? false,
           dryRun: flags.dryRun ?? false,
-          ...(flags.start ? { start: { port, timeoutMs: Number(flags.startTimeout) * 1000 } } : {}),
+          port,
+          ...(flags.start ? { start: { timeoutMs: Number(flags.startTimeout) * 1000 } } : {}),
           onProgress: progress.update,
         });
         progress.done();

@@ -1,7 +1,8 @@
 // `lifeboat wal fetch`: what PostgreSQL runs as restore_command for every WAL segment and history file it
 // wants during a restore. It serves from the restore's prefetch folder first, else from the repository, and
-// answers "not found" only when a successful listing proves the repository lacks the file: PostgreSQL takes
-// "not found" as the end of the archive and may promote, so every other failure is retried, then thrown.
+// answers "not found" only when a successful listing proves the repository lacks a file the restore did not plan:
+// PostgreSQL takes "not found" as the end of the archive and may promote, so every other failure (a planned
+// segment gone included) is retried, then thrown.
 import { join } from 'node:path';
 import { describeError, isLifeboatError, LifeboatError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
@@ -10,6 +11,7 @@ import { collectList } from '../../storage/index.js';
 import { moveFile, writeFileAtomic } from './atomic-file.js';
 import { openFetchRepository, type FetchRepository } from './open-fetch-repository.js';
 import { parseWalFetchName, planWalSource, walSourcePrefix } from './plan-wal-source.js';
+import { isPlannedSegment } from './planned-wal.js';
 import { retryWithBackoff } from './retry-with-backoff.js';
 import type { WalFetchConfig } from './wal-fetch-config.js';
 
@@ -72,6 +74,13 @@ export async function runWalFetch(options: RunWalFetchOptions): Promise<WalFetch
         const listing = await collectList(repository.storage, walSourcePrefix(config.cluster, request), { signal });
         const source = planWalSource(request, listing);
         if (source === undefined) {
+          // The restore planned this segment from a listing that held it: gone now is a failure (retried, in
+          // case a listing missed it), never "not found", which would let PostgreSQL promote without it.
+          if (request.kind === 'segment' && isPlannedSegment(config.plannedWal ?? [], name)) {
+            throw new LifeboatError('objectNotFound', `WAL segment ${name} was planned for this restore but is no longer in the repository`, {
+              hint: 'recovery stops here rather than promote without it: put the object back (or restore from a copy of the repository that has it), then start the server again to resume; or restore again to an earlier target',
+            });
+          }
           log.debug({ durationMs: Date.now() - startedMs }, `${name} is not in the repository`);
           return 'not-found';
         }

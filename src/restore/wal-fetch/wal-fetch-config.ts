@@ -3,6 +3,7 @@
 import type { RuntimeConfig } from '../../config/index.js';
 import { storageConfigFrom, type StorageConfig } from '../../storage/index.js';
 import type { RestoreFetchConfig } from '../restore-fetch-config.js';
+import type { PlannedWalRange } from './planned-wal.js';
 
 /** The fetch settings; every restore fetch config ({@link RestoreFetchConfig}) is one. Secrets are resolved. */
 export interface WalFetchConfig {
@@ -11,6 +12,8 @@ export interface WalFetchConfig {
   encryption: RestoreFetchConfig['encryption'];
   /** Folder served from before the repository (files are moved out of it). Default: none. */
   prefetchDir?: string | undefined;
+  /** Segments a restore planned: one of them missing from the repository is a failure, not "not found". Default: none. */
+  plannedWal?: readonly PlannedWalRange[] | undefined;
 }
 
 /** The fetch settings of the normal config file for `cluster` (no prefetch folder). */
