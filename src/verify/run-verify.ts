@@ -43,6 +43,8 @@ export interface RunVerifyOptions {
   signal: AbortSignal;
   /** Objects read at once; default 4. */
   concurrency?: number;
+  /** Content bytes read and verified so far, of the total to read (WAL segments counted at full size). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 interface ObjectToCheck {
@@ -52,7 +54,7 @@ interface ObjectToCheck {
   backupId?: string;
 }
 
-async function readThrough(storage: Storage, session: DecryptionSession, cluster: string, object: ObjectToCheck, signal: AbortSignal): Promise<number> {
+async function readThrough(storage: Storage, session: DecryptionSession, cluster: string, object: ObjectToCheck, signal: AbortSignal, counted?: (bytes: number) => void): Promise<number> {
   let bytes = 0;
   await pipeline(
     readObject({
@@ -66,6 +68,7 @@ async function readThrough(storage: Storage, session: DecryptionSession, cluster
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         bytes += chunk.length;
+        counted?.(chunk.length);
         callback();
       },
     }),
@@ -141,6 +144,12 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
 
   // 2. Read everything through the full verification pipeline, a few at a time; collect, never stop early.
   const session = createDecryptionSession(options.keys, { expectedScope: { cluster }, signal });
+  const sizeOf = (o: ObjectToCheck): number => (o.family === 'wal' ? identity.walSegmentSizeBytes : (o.expected.plaintextSizeBytes ?? 0));
+  const totalBytes = [...objects.values()].reduce((sum, o) => sum + sizeOf(o), 0);
+  let readBytes = 0;
+  const { onProgress } = options;
+  const counted = onProgress ? (bytes: number) => onProgress((readBytes += bytes), totalBytes) : undefined;
+  onProgress?.(0, totalBytes);
   try {
     await forEachBounded(
       [...objects.values()],
@@ -148,7 +157,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       async (object) => {
         try {
           // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
-          const bytes = await readThrough(storage, session, cluster, object, signal);
+          const bytes = await readThrough(storage, session, cluster, object, signal, counted);
           report.bytesChecked += bytes;
           report.objectsChecked += 1;
           if (object.family === 'wal') report.walSegmentsChecked += 1;

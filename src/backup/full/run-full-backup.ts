@@ -25,6 +25,7 @@ import { createBackupId } from '../backup-id.js';
 import { parseBackupLabel } from '../parse-backup-label.js';
 import { parseWalRanges } from '../parse-wal-ranges.js';
 import { cleanInterruptedBackups } from './clean-interrupted-backups.js';
+import { estimateBackupSizeBytes } from './estimate-backup-size.js';
 import { streamBaseBackup } from './stream-base-backup.js';
 import { waitForWal } from './wait-for-wal.js';
 
@@ -37,6 +38,8 @@ export interface RunFullBackupOptions {
   signal: AbortSignal;
   lifeboatVersion: string;
   now?: () => Date;
+  /** Tar bytes streamed so far, and an estimate of the total (undefined: none), while the base backup streams. */
+  onProgress?: (doneBytes: number, estimatedTotalBytes: number | undefined) => void;
 }
 
 /** Grace before an unfinished backup folder counts as abandoned: longer than any backup's WAL wait. */
@@ -110,10 +113,13 @@ export async function runFullBackup(options: RunFullBackupOptions): Promise<Full
   // 4. Stream the base backup; one data key for the whole backup.
   log.info({ checkpoint: cluster.backup.checkpoint }, 'full backup started');
   const scope = { cluster: cluster.name, family: 'base' as const, backupId };
+  const { onProgress } = options;
+  const estimatedBytes = onProgress ? await estimateBackupSizeBytes(cluster) : undefined;
+  const progress = onProgress ? { onProgress: (done: number) => onProgress(done, estimatedBytes) } : {};
   const session = createEncryptionSession(keys, { scope, signal });
   let streamed;
   try {
-    streamed = await streamBaseBackup({ cluster, backupId, storage, session, compression: config.compression, log, signal });
+    streamed = await streamBaseBackup({ cluster, backupId, storage, session, compression: config.compression, log, signal, ...progress });
   } finally {
     session.close();
   }

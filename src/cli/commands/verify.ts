@@ -5,6 +5,7 @@ import { LifeboatError, type ErrorCode } from '../../errors/index.js';
 import { openRepository } from '../../repository/open-repository.js';
 import { runVerify, type VerifyReport } from '../../verify/run-verify.js';
 import type { CommandContext } from '../command-context.js';
+import { createProgressReporter } from '../progress-reporter.js';
 
 function formatReport(report: VerifyReport): string {
   const lines = [
@@ -28,11 +29,14 @@ export function registerVerify(program: Command, context: () => CommandContext):
       const names = options.cluster ? [options.cluster] : config.clusters.map((c) => c.name);
       const repository = await openRepository(config, 'read');
       const reports: VerifyReport[] = [];
+      const progress = createProgressReporter({ label: 'verify', stream: process.stderr, log: ctx.log });
       try {
         for (const cluster of names) {
-          reports.push(await runVerify({ storage: repository.storage, keys: repository.keys, cluster, ...(options.backup ? { backupId: options.backup } : {}), log: ctx.log, signal: ctx.signal }));
+          const onProgress = (done: number, total: number): void => progress.update(cluster, done, total);
+          reports.push(await runVerify({ storage: repository.storage, keys: repository.keys, cluster, ...(options.backup ? { backupId: options.backup } : {}), log: ctx.log, signal: ctx.signal, onProgress }));
         }
       } finally {
+        progress.done();
         repository.close();
       }
       ctx.out(options.json ? JSON.stringify({ reports }, null, 2) : reports.map(formatReport).join('\n'));
