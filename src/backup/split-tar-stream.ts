@@ -23,6 +23,8 @@ export interface SplitTarOptions {
   /** Member names whose last `maxBytes` bytes are captured (e.g. backup_label, backup_manifest). */
   capture?: { names: readonly string[]; maxBytes: number };
   signal?: AbortSignal;
+  /** Called after each chunk of the source with the bytes consumed so far (for progress display). */
+  onProgress?: (tarBytes: number) => void;
 }
 
 export interface SplitTarResult {
@@ -141,6 +143,7 @@ export async function splitTarStream(source: Readable, options: SplitTarOptions)
         captureName = !afterMeta && captureNames.has(parsed.name) ? parsed.name : undefined;
         if (captureName) captured.set(captureName, Buffer.alloc(0));
       }
+      options.onProgress?.(tarBytes);
       // After the end-of-archive marker the rest of the stream is padding; keep reading so the producer exits.
     }
     if (!ended) {

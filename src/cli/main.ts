@@ -6,6 +6,7 @@ import { ERROR_CODES, interruptReason } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
 import { formatErrorReport } from './report-error.js';
 import { asInterrupted } from './report-interrupt.js';
+import { commandWords, usageErrorFromCommander } from './usage-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
 
 export interface MainOptions {
@@ -61,9 +62,9 @@ async function createProgram(argv: readonly string[], context: () => CommandCont
     .description('PostgreSQL backups, point-in-time restore and disaster recovery')
     .version(LIFEBOAT_VERSION, '-V, --version')
     .option('-c, --config <file>', 'config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.yaml)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => err(text.replace(/\n$/, '')) });
+    // Commander's own errors are reported by main(), in the error[usage] format (usage-error.ts).
+    .configureOutput({ writeErr: (text) => err(text.replace(/\n$/, '')), outputError: () => undefined });
   const [requested, subcommand] = requestedGroup(argv);
   const names = requested !== undefined && requested in GROUPS ? [requested] : Object.keys(GROUPS);
   for (const name of names) {
@@ -80,6 +81,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const env = options.env ?? process.env;
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
   const err = options.err ?? ((text: string) => process.stderr.write(`${text}\n`));
+  // --version alone needs no command group: answer before loading any (0.14 s of CPU instead of 0.36 s).
+  const args = argv.slice(2);
+  if (commandWords(argv).length === 0 && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help')) {
+    out(LIFEBOAT_VERSION);
+    return 0;
+  }
   const abort = new AbortController();
   // Every stream of a long command listens on this one signal; dozens at once are expected, not a leak.
   setMaxListeners(1000, abort.signal);
@@ -100,8 +107,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version exit through here with code 0.
-      return error.exitCode === 0 ? 0 : ERROR_CODES.usage;
+      // --help and --version exit through here with code 0; help shown for a missing command (already on stderr)
+      // with code 1; everything else is a usage error commander did not print.
+      if (error.exitCode === 0) return 0;
+      if (error.code === 'commander.help') return ERROR_CODES.usage;
+      err(formatErrorReport(usageErrorFromCommander(error, program, argv)).text);
+      return ERROR_CODES.usage;
     }
     const report = formatErrorReport(asInterrupted(error, commandName, abort.signal, context?.log));
     err(report.text);

@@ -1,38 +1,100 @@
-// Progress for long transfers: a redrawn line (bytes, rate, ETA) on a terminal, structured log lines otherwise,
-// at most every few seconds so logs stay readable.
-import type { Logger } from 'pino';
+// Progress of long transfers (backup, restore, verify) on stderr: on a terminal a redrawn bar with bytes, rate and
+// ETA; otherwise a log line every 10 s and one when a phase ends, so logs stay readable. Rates are measured over a
+// sliding window of at least a second of reports, never from a single report (which made "8.4 GB/s").
+import { formatProgressLine, formatProgressSummary } from './format-progress.js';
+import { createRateWindow, type RateWindow } from './rate-window.js';
 
 export interface ProgressReporter {
-  update(phase: string, doneBytes: number, totalBytes: number): void;
+  /** Bytes done of `totalBytes` (undefined: not known) in `phase`; a new phase ends the previous one. */
+  update(phase: string, doneBytes: number, totalBytes?: number): void;
+  /** Ends the current phase: its summary (size, time, average rate) replaces the bar or is logged. */
   done(): void;
 }
 
-const LOG_EVERY_MS = 5000;
+/** Where bars are drawn: stderr (a tty.WriteStream when interactive). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
 
-export function createProgressReporter(log: Logger, stream: NodeJS.WriteStream): ProgressReporter {
-  const started = new Map<string, number>();
-  let lastLogMs = 0;
-  let drawn = false;
+/** What non-terminal progress is logged to: pino's info (fields, message). */
+export interface ProgressLog {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface ProgressReporterOptions {
+  /** What is running ("backup", "restore", "verify"); starts every line. */
+  label: string;
+  stream: ProgressStream;
+  log: ProgressLog;
+  /** Milliseconds since an epoch; default Date.now. */
+  now?: () => number;
+  /** Without a terminal: milliseconds between log lines; default 10 000. */
+  logEveryMs?: number;
+  /** On a terminal: milliseconds between redraws; default 200. */
+  drawEveryMs?: number;
+}
+
+interface Phase {
+  name: string;
+  startedMs: number;
+  doneBytes: number;
+  totalBytes: number | undefined;
+  rate: RateWindow;
+  lastOutputMs: number;
+}
+
+export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
+  const now = options.now ?? Date.now;
+  const tty = options.stream.isTTY === true;
+  const logEveryMs = options.logEveryMs ?? 10_000;
+  const drawEveryMs = options.drawEveryMs ?? 200;
+  let phase: Phase | undefined;
+
+  const snapshot = (p: Phase, atMs: number) => ({
+    label: `${options.label} ${p.name}`,
+    doneBytes: p.doneBytes,
+    totalBytes: p.totalBytes,
+    bytesPerSecond: p.rate.bytesPerSecond(),
+    elapsedMs: atMs - p.startedMs,
+  });
+
+  const finish = (): void => {
+    if (!phase) return;
+    const p = phase;
+    phase = undefined;
+    const summary = formatProgressSummary(snapshot(p, now()), p.rate.averageBytesPerSecond());
+    if (tty) options.stream.write(`\r${summary}\x1b[K\n`);
+    else options.log.info({ phase: p.name, doneBytes: p.doneBytes, elapsedMs: now() - p.startedMs }, summary);
+  };
+
   return {
-    update(phase, doneBytes, totalBytes) {
-      const now = Date.now();
-      if (!started.has(phase)) started.set(phase, now);
-      const seconds = Math.max(0.001, (now - started.get(phase)!) / 1000);
-      const rate = doneBytes / seconds;
-      const eta = rate > 0 ? Math.max(0, (totalBytes - doneBytes) / rate) : 0;
-      if (stream.isTTY) {
-        const percent = totalBytes > 0 ? Math.min(100, (doneBytes / totalBytes) * 100) : 100;
-        const bar = '#'.repeat(Math.round(percent / 5)).padEnd(20, '.');
-        stream.write(`\r${phase.padEnd(4)} [${bar}] ${percent.toFixed(0).padStart(3)}%  ${(doneBytes / 1e6).toFixed(0)}/${(totalBytes / 1e6).toFixed(0)} MB  ${(rate / 1e6).toFixed(1)} MB/s  ETA ${eta.toFixed(0)} s   `);
-        drawn = true;
-      } else if (now - lastLogMs >= LOG_EVERY_MS || doneBytes >= totalBytes) {
-        lastLogMs = now;
-        log.info({ phase, doneBytes, totalBytes, rateBytesPerSecond: Math.round(rate), etaSeconds: Math.round(eta) }, 'restore progress');
+    update(name, doneBytes, totalBytes) {
+      const atMs = now();
+      if (phase?.name !== name) {
+        finish();
+        // A bar appears at once; log lines only once there is an interval's worth of progress to report.
+        phase = { name, startedMs: atMs, doneBytes, totalBytes, rate: createRateWindow(), lastOutputMs: tty ? -Infinity : atMs };
+      }
+      const p = phase!;
+      p.doneBytes = doneBytes;
+      p.totalBytes = totalBytes;
+      p.rate.add(atMs, doneBytes);
+      if (tty) {
+        if (atMs - p.lastOutputMs < drawEveryMs) return;
+        p.lastOutputMs = atMs;
+        // The cursor goes back to the line's start: a log line written meanwhile overwrites the bar instead of
+        // being appended to it, and the next bar is drawn below it.
+        options.stream.write(`\r${formatProgressLine(snapshot(p, atMs), { bar: true })}\x1b[K\r`);
+      } else if (atMs - p.lastOutputMs >= logEveryMs) {
+        p.lastOutputMs = atMs;
+        const s = snapshot(p, atMs);
+        options.log.info(
+          { phase: name, doneBytes, totalBytes, rateBytesPerSecond: s.bytesPerSecond === undefined ? undefined : Math.round(s.bytesPerSecond) },
+          formatProgressLine(s, { bar: false }),
+        );
       }
     },
-    done() {
-      if (drawn) stream.write('\n');
-      drawn = false;
-    },
+    done: finish,
   };
 }

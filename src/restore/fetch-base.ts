@@ -77,6 +77,8 @@ async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['
 
 export async function fetchBase(options: FetchBaseOptions): Promise<void> {
   let done = 0;
+  // A first report at zero marks the start, so the first rate shown covers the whole fetch so far.
+  options.onProgress?.(0);
   const counted = (bytes: number): void => {
     done += bytes;
     options.onProgress?.(done);

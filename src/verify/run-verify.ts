@@ -45,6 +45,8 @@ export interface RunVerifyOptions {
   signal: AbortSignal;
   /** Objects read at once; default 4. */
   concurrency?: number;
+  /** Content bytes read and verified so far, of the total to read (WAL segments counted at full size). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 interface ObjectToCheck {
@@ -54,7 +56,7 @@ interface ObjectToCheck {
   backupId?: string;
 }
 
-async function readThrough(storage: Storage, session: DecryptionSession, cluster: string, object: ObjectToCheck, signal: AbortSignal): Promise<number> {
+async function readThrough(storage: Storage, session: DecryptionSession, cluster: string, object: ObjectToCheck, signal: AbortSignal, counted?: (bytes: number) => void): Promise<number> {
   let bytes = 0;
   await pipeline(
     readObject({
@@ -68,6 +70,7 @@ async function readThrough(storage: Storage, session: DecryptionSession, cluster
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         bytes += chunk.length;
+        counted?.(chunk.length);
         callback();
       },
     }),
@@ -124,7 +127,7 @@ export async function runVerify(options: RunVerifyOptions): Promise<VerifyReport
       report.problems.push({ code: error.code, subject: 'timeline history', message: describeError(error) });
     }
     const objects = collectObjects(chosen, wal, histories, identity.walSegmentSizeBytes, report);
-    await readEverything(options, session, objects, report, log);
+    await readEverything(options, session, objects, identity.walSegmentSizeBytes, report, log);
   } finally {
     session.close();
   }
@@ -164,15 +167,20 @@ function collectObjects(chosen: readonly BackupManifest[], wal: ArchivedWal, his
 }
 
 /** Step 3. Read everything through the full verification pipeline, a few at a time; collect, never stop early. */
-async function readEverything(options: RunVerifyOptions, session: DecryptionSession, objects: readonly ObjectToCheck[], report: VerifyReport, log: Logger): Promise<void> {
-  const { storage, cluster, signal } = options;
+async function readEverything(options: RunVerifyOptions, session: DecryptionSession, objects: readonly ObjectToCheck[], segmentSizeBytes: number, report: VerifyReport, log: Logger): Promise<void> {
+  const { storage, cluster, signal, onProgress } = options;
+  const sizeOf = (o: ObjectToCheck): number => (o.family === 'wal' ? segmentSizeBytes : (o.expected.plaintextSizeBytes ?? 0));
+  const totalBytes = objects.reduce((sum, o) => sum + sizeOf(o), 0);
+  let readBytes = 0;
+  const counted = onProgress ? (bytes: number) => onProgress((readBytes += bytes), totalBytes) : undefined;
+  onProgress?.(0, totalBytes);
   await forEachBounded(
     objects,
     options.concurrency ?? 4,
     async (object) => {
       try {
         // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
-        const bytes = await readThrough(storage, session, cluster, object, signal);
+        const bytes = await readThrough(storage, session, cluster, object, signal, counted);
         report.bytesChecked += bytes;
         report.objectsChecked += 1;
         if (object.family === 'wal') report.walSegmentsChecked += 1;

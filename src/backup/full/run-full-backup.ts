@@ -32,6 +32,7 @@ import { archiverCommand, createArchiverWatch, readArchiverEvidence } from '../w
 import { createBackupOwner, storeBackupOwner } from './backup-owner.js';
 import { cleanInterruptedBackups } from './clean-interrupted-backups.js';
 import { discardUnfinishedBackup } from './discard-unfinished-backup.js';
+import { estimateBackupSizeBytes } from './estimate-backup-size.js';
 import { streamBaseBackup } from './stream-base-backup.js';
 import { waitForWal } from './wait-for-wal.js';
 
@@ -44,6 +45,8 @@ export interface RunFullBackupOptions {
   signal: AbortSignal;
   lifeboatVersion: string;
   now?: () => Date;
+  /** Tar bytes streamed so far, and an estimate of the total (undefined: none), while the base backup streams. */
+  onProgress?: (doneBytes: number, estimatedTotalBytes: number | undefined) => void;
 }
 
 /** Grace before an unfinished backup folder counts as abandoned: longer than any backup's WAL wait. */
@@ -170,10 +173,13 @@ async function takeFullBackup(options: RunFullBackupOptions, run: BackupRun): Pr
   // 5. Stream the base backup; one data key for the whole backup.
   log.info({ checkpoint: cluster.backup.checkpoint }, 'full backup started');
   const scope = { cluster: cluster.name, family: 'base' as const, backupId };
+  const { onProgress } = options;
+  const estimatedBytes = onProgress ? await estimateBackupSizeBytes(cluster) : undefined;
+  const progress = onProgress ? { onProgress: (done: number) => onProgress(done, estimatedBytes) } : {};
   const session = createEncryptionSession(keys, { scope, signal });
   let streamed;
   try {
-    streamed = await streamBaseBackup({ cluster, backupId, storage, session, compression: config.compression, log, signal });
+    streamed = await streamBaseBackup({ cluster, backupId, storage, session, compression: config.compression, log, signal, ...progress });
   } finally {
     session.close();
   }

@@ -17,6 +17,8 @@ export interface StreamBaseBackupOptions {
   compression: { algorithm: 'zstd' | 'gzip' | 'none'; level: number };
   log: Logger;
   signal: AbortSignal;
+  /** Tar bytes read from pg_basebackup so far. */
+  onProgress?: (tarBytes: number) => void;
 }
 
 export interface StreamedBaseBackup {
@@ -51,6 +53,7 @@ export async function streamBaseBackup(options: StreamBaseBackupOptions): Promis
     targetPartBytes: cluster.backup.partSizeMiB * 1024 * 1024,
     capture: { names: ['backup_label', 'backup_manifest'], maxBytes: MANIFEST_TAIL_BYTES },
     signal: controller.signal,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onPart: async ({ partNumber, stream }) => {
       const stored = await writeObject({
         storage,

@@ -4,6 +4,7 @@ import { runFullBackup } from '../../backup/full/run-full-backup.js';
 import { selectCluster } from '../../config/index.js';
 import { openRepository } from '../../repository/open-repository.js';
 import type { CommandContext } from '../command-context.js';
+import { createProgressReporter } from '../progress-reporter.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export function registerBackupFull(parent: Command, context: () => CommandContext): void {
@@ -17,6 +18,7 @@ export function registerBackupFull(parent: Command, context: () => CommandContex
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
       const repository = await openRepository(config, 'write', ctx.signal);
+      const progress = createProgressReporter({ label: 'backup', stream: process.stderr, log: ctx.log });
       try {
         const manifest = await runFullBackup({
           config,
@@ -26,7 +28,9 @@ export function registerBackupFull(parent: Command, context: () => CommandContex
           log: ctx.log,
           signal: ctx.signal,
           lifeboatVersion: LIFEBOAT_VERSION,
+          onProgress: (done, estimated) => progress.update('base', done, estimated),
         });
+        progress.done();
         if (options.json) {
           ctx.out(JSON.stringify(manifest, null, 2));
         } else {
@@ -38,6 +42,7 @@ export function registerBackupFull(parent: Command, context: () => CommandContex
           );
         }
       } finally {
+        progress.done();
         repository.close();
       }
     });

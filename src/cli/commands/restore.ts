@@ -127,7 +127,7 @@ export function registerRestore(program: Command, context: () => CommandContext)
       if (timeline !== 'latest' && (!Number.isInteger(timeline) || timeline < 1)) throw new LifeboatError('usage', `--timeline "${flags.timeline}" is not a timeline`, { hint: 'use a positive integer or latest' });
       const port = Number(flags.port);
       const repository = await openRepository(config, 'read');
-      const progress = createProgressReporter(ctx.log, process.stderr);
+      const progress = createProgressReporter({ label: 'restore', stream: process.stderr, log: ctx.log });
       try {
         // Repository and key are all a restore needs: the cluster may be one the config does not name.
         const cluster = flags.cluster ?? (await defaultCluster(config.clusters.map((c) => c.name), repository.storage, ctx.signal));
