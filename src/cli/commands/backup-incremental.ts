@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { runIncrementalBackup } from '../../backup/incremental/run-incremental-backup.js';
 import { selectCluster } from '../../config/index.js';
-import { openRepository } from '../../repository/open-repository.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export function registerBackupIncremental(parent: Command, context: () => CommandContext): void {
@@ -16,14 +16,11 @@ export function registerBackupIncremental(parent: Command, context: () => Comman
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'write', ctx.signal);
-      try {
+      await withRepository(ctx, 'write', async (repository) => {
         const manifest = await runIncrementalBackup({ cluster, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal, lifeboatVersion: LIFEBOAT_VERSION });
         if (options.json) ctx.out(JSON.stringify(manifest ?? null, null, 2));
         else if (!manifest) ctx.out('nothing to seal: no complete WAL segment was archived since the last backup');
         else ctx.out(`increment ${manifest.backupId} sealed: ${manifest.segments.length} segment(s), WAL ${manifest.startLsn} - ${manifest.stopLsn}${manifest.lastXactTime ? `, last commit ${manifest.lastXactTime}` : ''}`);
-      } finally {
-        repository.close();
-      }
+      });
     });
 }

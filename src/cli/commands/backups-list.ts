@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { createDecryptionSession } from '../../crypto/index.js';
 import { describeCluster, type ClusterCatalog } from '../../repository/describe-cluster.js';
 import { listRepositoryClusters } from '../../repository/list-repository-clusters.js';
-import { openRepository } from '../../repository/open-repository.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 
 function formatBytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
@@ -34,20 +34,20 @@ export function registerBackupsList(parent: Command, context: () => CommandConte
     .action(async (options: { cluster?: string; json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
-      const repository = await openRepository(config, 'read');
-      const session = createDecryptionSession(repository.keys, { signal: ctx.signal });
-      try {
-        // Every cluster the repository holds (a DR host's config may name none), and configured ones not stored yet.
-        const names = options.cluster
-          ? [options.cluster]
-          : [...new Set([...config.clusters.map((c) => c.name), ...(await listRepositoryClusters(repository.storage, ctx.signal))])].sort();
-        const clusters: ClusterCatalog[] = [];
-        for (const name of names) clusters.push(await describeCluster(repository.storage, session, name, ctx.signal));
-        const text = clusters.length > 0 ? clusters.map(formatCatalog).join('\n\n') : 'the repository holds no cluster yet';
-        ctx.out(options.json ? JSON.stringify({ clusters }, null, 2) : text);
-      } finally {
-        session.close();
-        repository.close();
-      }
+      await withRepository(ctx, 'read', async (repository) => {
+        const session = createDecryptionSession(repository.keys, { signal: ctx.signal });
+        try {
+          // Every cluster the repository holds (a DR host's config may name none), and configured ones not stored yet.
+          const names = options.cluster
+            ? [options.cluster]
+            : [...new Set([...config.clusters.map((c) => c.name), ...(await listRepositoryClusters(repository.storage, ctx.signal))])].sort();
+          const clusters: ClusterCatalog[] = [];
+          for (const name of names) clusters.push(await describeCluster(repository.storage, session, name, ctx.signal));
+          const text = clusters.length > 0 ? clusters.map(formatCatalog).join('\n\n') : 'the repository holds no cluster yet';
+          ctx.out(options.json ? JSON.stringify({ clusters }, null, 2) : text);
+        } finally {
+          session.close();
+        }
+      });
     });
 }

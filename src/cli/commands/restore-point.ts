@@ -1,9 +1,9 @@
 // `lifeboat restore-point NAME`: a named point on the server, recorded in the repository for `restore --to-name`.
 import type { Command } from 'commander';
 import { selectCluster } from '../../config/index.js';
-import { openRepository } from '../../repository/open-repository.js';
 import { runRestorePoint } from '../../restore/run-restore-point.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 
 export function registerRestorePoint(program: Command, context: () => CommandContext): void {
   program
@@ -15,12 +15,9 @@ export function registerRestorePoint(program: Command, context: () => CommandCon
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'write', ctx.signal);
-      try {
+      await withRepository(ctx, 'write', async (repository) => {
         const record = await runRestorePoint(cluster, repository.storage, name, ctx.signal);
         ctx.out(options.json ? JSON.stringify(record, null, 2) : `restore point "${record.name}" created at ${record.lsn} on timeline ${record.timeline}`);
-      } finally {
-        repository.close();
-      }
+      });
     });
 }

@@ -4,11 +4,11 @@ import type { Command } from 'commander';
 import { LifeboatError } from '../../errors/index.js';
 import { formatLsn } from '../../postgres/index.js';
 import { defaultCluster } from '../../repository/list-repository-clusters.js';
-import { openRepository } from '../../repository/open-repository.js';
 import { formatEstimate } from '../../restore/estimate-restore.js';
 import { formatRestoreTarget, parseRestoreTarget } from '../../restore/restore-target.js';
 import { runRestore, type RestoreResult } from '../../restore/run-restore.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 import { createProgressReporter } from '../progress-reporter.js';
 
 interface RestoreFlags {
@@ -126,37 +126,36 @@ export function registerRestore(program: Command, context: () => CommandContext)
       const timeline = flags.timeline === undefined || flags.timeline === 'latest' ? 'latest' : Number(flags.timeline);
       if (timeline !== 'latest' && (!Number.isInteger(timeline) || timeline < 1)) throw new LifeboatError('usage', `--timeline "${flags.timeline}" is not a timeline`, { hint: 'use a positive integer or latest' });
       const port = Number(flags.port);
-      const repository = await openRepository(config, 'read');
       const progress = createProgressReporter({ label: 'restore', stream: process.stderr, log: ctx.log });
-      try {
-        // Repository and key are all a restore needs: the cluster may be one the config does not name.
-        const cluster = flags.cluster ?? (await defaultCluster(config.clusters.map((c) => c.name), repository.storage, ctx.signal));
-        const result = await runRestore({
-          config,
-          cluster,
-          storage: repository.storage,
-          keys: repository.keys,
-          log: ctx.log,
-          signal: ctx.signal,
-          targetDir: flags.targetDir,
-          target,
-          action,
-          timeline,
-          force: flags.force ?? false,
-          dryRun: flags.dryRun ?? false,
-          port,
-          ...(flags.start ? { start: { timeoutMs: Number(flags.startTimeout) * 1000 } } : {}),
-          onProgress: progress.update,
-        });
-        progress.done();
-        ctx.out(flags.json ? JSON.stringify(summarizeRestore(result), null, 2) : formatPlan(result));
-      } catch (error) {
-        progress.done();
-        const planned = (error as { restorePlan?: RestoreResult }).restorePlan;
-        if (planned) ctx.out(flags.json ? JSON.stringify(summarizeRestore(planned), null, 2) : formatPlan(planned));
-        throw error;
-      } finally {
-        repository.close();
-      }
+      await withRepository(ctx, 'read', async (repository) => {
+        try {
+          // Repository and key are all a restore needs: the cluster may be one the config does not name.
+          const cluster = flags.cluster ?? (await defaultCluster(config.clusters.map((c) => c.name), repository.storage, ctx.signal));
+          const result = await runRestore({
+            config,
+            cluster,
+            storage: repository.storage,
+            keys: repository.keys,
+            log: ctx.log,
+            signal: ctx.signal,
+            targetDir: flags.targetDir,
+            target,
+            action,
+            timeline,
+            force: flags.force ?? false,
+            dryRun: flags.dryRun ?? false,
+            port,
+            ...(flags.start ? { start: { timeoutMs: Number(flags.startTimeout) * 1000 } } : {}),
+            onProgress: progress.update,
+          });
+          progress.done();
+          ctx.out(flags.json ? JSON.stringify(summarizeRestore(result), null, 2) : formatPlan(result));
+        } catch (error) {
+          progress.done();
+          const planned = (error as { restorePlan?: RestoreResult }).restorePlan;
+          if (planned) ctx.out(flags.json ? JSON.stringify(summarizeRestore(planned), null, 2) : formatPlan(planned));
+          throw error;
+        }
+      });
     });
 }

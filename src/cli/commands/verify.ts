@@ -3,9 +3,9 @@
 import type { Command } from 'commander';
 import { LifeboatError, type ErrorCode } from '../../errors/index.js';
 import { listRepositoryClusters } from '../../repository/list-repository-clusters.js';
-import { openRepository } from '../../repository/open-repository.js';
 import { runVerify, type VerifyReport } from '../../verify/run-verify.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 import { createProgressReporter } from '../progress-reporter.js';
 
 function formatReport(report: VerifyReport): string {
@@ -27,20 +27,20 @@ export function registerVerify(program: Command, context: () => CommandContext):
     .action(async (options: { cluster?: string; backup?: string; json?: boolean }) => {
       const ctx = context();
       const config = ctx.config();
-      const repository = await openRepository(config, 'read');
       const reports: VerifyReport[] = [];
-      const progress = createProgressReporter({ label: 'verify', stream: process.stderr, log: ctx.log });
-      try {
-        // A restore-only config names no cluster: verify every one the repository holds.
-        const names = options.cluster ? [options.cluster] : config.clusters.length > 0 ? config.clusters.map((c) => c.name) : await listRepositoryClusters(repository.storage, ctx.signal);
-        for (const cluster of names) {
-          const onProgress = (done: number, total: number): void => progress.update(cluster, done, total);
-          reports.push(await runVerify({ storage: repository.storage, keys: repository.keys, cluster, ...(options.backup ? { backupId: options.backup } : {}), log: ctx.log, signal: ctx.signal, onProgress }));
+      await withRepository(ctx, 'read', async (repository) => {
+        const progress = createProgressReporter({ label: 'verify', stream: process.stderr, log: ctx.log });
+        try {
+          // A restore-only config names no cluster: verify every one the repository holds.
+          const names = options.cluster ? [options.cluster] : config.clusters.length > 0 ? config.clusters.map((c) => c.name) : await listRepositoryClusters(repository.storage, ctx.signal);
+          for (const cluster of names) {
+            const onProgress = (done: number, total: number): void => progress.update(cluster, done, total);
+            reports.push(await runVerify({ storage: repository.storage, keys: repository.keys, cluster, ...(options.backup ? { backupId: options.backup } : {}), log: ctx.log, signal: ctx.signal, onProgress }));
+          }
+        } finally {
+          progress.done();
         }
-      } finally {
-        progress.done();
-        repository.close();
-      }
+      });
       ctx.out(options.json ? JSON.stringify({ reports }, null, 2) : reports.map(formatReport).join('\n'));
       const failed = reports.flatMap((r) => r.problems);
       if (failed.length > 0) {

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { runWalArchive } from '../../backup/wal-archive/run-wal-archive.js';
 import { selectCluster } from '../../config/index.js';
-import { openRepository } from '../../repository/open-repository.js';
 import type { CommandContext } from '../command-context.js';
+import { withRepository } from '../with-repository.js';
 
 export function registerWalArchive(parent: Command, context: () => CommandContext): void {
   parent
@@ -15,11 +15,8 @@ export function registerWalArchive(parent: Command, context: () => CommandContex
       const ctx = context();
       const config = ctx.config();
       const cluster = selectCluster(config, options.cluster);
-      const repository = await openRepository(config, 'write', ctx.signal);
-      try {
+      await withRepository(ctx, 'write', async (repository) => {
         await runWalArchive({ config, cluster, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal });
-      } finally {
-        repository.close();
-      }
+      });
     });
 }
