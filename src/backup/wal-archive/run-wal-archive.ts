@@ -2,6 +2,7 @@
 // the streaming slot; completed segments are shipped create-only, the head segment is shipped as a partial
 // every interval, and the guard slot follows what is durably stored. Runs until the signal fires; outages of
 // the repository or the server are waited out, while conflicts and WAL gaps stop it (is-fatal-archive-error.ts).
+// One archiver per state folder and cluster: the whole run holds the process lock walArchiveLockName(cluster).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,8 @@ import type { Logger } from 'pino';
 import type { RuntimeCluster, RuntimeConfig } from '../../config/index.js';
 import { createEncryptionSession, type KeyProvider } from '../../crypto/index.js';
 import { describeError } from '../../errors/index.js';
+import { acquireProcessLock } from '../../state/process-lock.js';
+import { walArchiveLockName } from '../../state/lock-names.js';
 import { currentWalLsn, formatLsn, readSlot, toTimelineId, type Lsn, type ServerInfo, type WalSegmentName } from '../../postgres/index.js';
 import { listArchivedWal } from '../../repository/list-archived-wal.js';
 import type { Storage } from '../../storage/index.js';
@@ -17,6 +20,7 @@ import { isFatalArchiveError } from './is-fatal-archive-error.js';
 import { ArchiverConnection } from './archiver-connection.js';
 import { storeArchiverState, type WalArchiveState } from './archiver-state.js';
 import { advanceGuardSlot } from './advance-guard-slot.js';
+import { catchUpReceiver } from './catch-up-receiver.js';
 import { planArchivePosition } from './plan-archive-position.js';
 import { prepareServer } from './prepare-server.js';
 import { readSpool } from './read-spool.js';
@@ -25,6 +29,7 @@ import { RetryBackoff } from './retry-backoff.js';
 import { shipPartial } from './ship-partial.js';
 import { shipSpool } from './ship-spool.js';
 import { ReceiverSupervisor } from './receiver-supervisor.js';
+import type { WalArchiveEvent } from './wal-archive-events.js';
 
 export interface RunWalArchiveOptions {
   config: RuntimeConfig;
@@ -35,28 +40,54 @@ export interface RunWalArchiveOptions {
   signal: AbortSignal;
   /** Called after every cycle with the current state. */
   onState?: (state: WalArchiveState) => void;
+  /** Called when it starts, (re)starts streaming, stores a segment, and stops (wal-archive-events.ts). */
+  onEvent?: (event: WalArchiveEvent) => void;
   /** Cycle period; default 1000 ms. */
   pollMs?: number;
 }
 
 /** How long a graceful stop may spend shipping what is left. */
 const FINAL_SHIP_TIMEOUT_MS = 60_000;
+/** How long a graceful stop waits for pg_receivewal to receive what the server had written when it began. */
+const CATCH_UP_TIMEOUT_MS = 10_000;
 
 /** The spool folder of a cluster: local, never needed for a restore. */
 export function spoolDirOf(config: RuntimeConfig, cluster: RuntimeCluster): string {
   return join(config.stateDir, cluster.name, 'spool');
 }
 
+/**
+ * Archive the cluster's WAL until `signal` fires (then ship what is left and return) or a fatal error (thrown).
+ * Throws `locked`, naming the holder's pid, before touching anything when another archiver of this cluster runs
+ * on the same state folder; the lock is held until this returns (and released by the kernel if the process dies).
+ */
 export async function runWalArchive(options: RunWalArchiveOptions): Promise<void> {
+  const { config, cluster } = options;
+  // 0. One archiver per state folder and cluster, before anything else: a second one must not touch the spool,
+  // the receiver or the slots of the first. The folder exists first so that the lock is named after its real path.
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireProcessLock(config.stateDir, walArchiveLockName(cluster.name), `wal archive (cluster ${cluster.name})`);
+  try {
+    await archiveUnderLock(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
   const { config, cluster, storage, keys, signal } = options;
   const log = options.log.child({ component: 'wal-archiver', cluster: cluster.name });
+  const emit = (event: WalArchiveEvent): void => options.onEvent?.(event);
   const spoolDir = spoolDirOf(config, cluster);
   const statePath = join(config.stateDir, cluster.name, 'archiver-state.json');
   await mkdir(spoolDir, { recursive: true, mode: 0o700 });
 
-  // 1. Never two receivers on one spool: end an orphan left by a killed archiver.
+  // 1. Never two receivers on one spool: end an orphan whose archiver died (we hold the lock, so none of ours runs).
   const orphan = await stopOrphanedReceiver(spoolDir);
-  if (orphan !== undefined) log.warn({ pid: orphan }, 'terminated an orphaned pg_receivewal');
+  if (orphan.kind === 'orphan') log.warn({ pid: orphan.receiverPid, ownerPid: orphan.ownerPid }, 'terminated an orphaned pg_receivewal');
+  if (orphan.kind === 'owned') {
+    log.warn({ pid: orphan.receiverPid, ownerPid: orphan.ownerPid }, 'a pg_receivewal whose owner may still run writes into the spool; left alone (stop it if no other archiver runs)');
+  }
 
   // 2. Identity, slots and a free streaming slot, checked once: a wrong server does not heal by retrying.
   const connection = new ArchiverConnection(cluster.postgres);
@@ -71,7 +102,10 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
   // No session-wide signal: the final shipping at shutdown runs after `signal` fired and still needs the key.
   const session = createEncryptionSession(keys, { scope: { cluster: cluster.name, family: 'wal', backupId: `archiver-${Date.now()}` } });
   const shipOptions = { storage, cluster: cluster.name, session, compression: config.compression, spoolDir, segmentSizeBytes };
-  const receiver = new ReceiverSupervisor({ cluster, storage, connection, spoolDir, segmentSizeBytes, log, signal });
+  const receiver = new ReceiverSupervisor({
+    cluster, storage, connection, spoolDir, segmentSizeBytes, log, signal,
+    onStreaming: (segment, seeded, restart) => emit({ kind: 'streaming', segment, seeded, restart }),
+  });
   const repositoryBackoff = new RetryBackoff();
   const serverBackoff = new RetryBackoff();
   const lag = new ArchiveLag();
@@ -94,6 +128,10 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
   let partial: { segment: WalSegmentName; endLsn: Lsn } | undefined;
   let lastPartialAtMs = 0;
   let fatal: unknown;
+  emit({
+    kind: 'started', cluster: cluster.name, slotName: cluster.wal.slotName, guardSlotName: cluster.wal.guardSlotName,
+    timeline: info.timeline, segmentSizeBytes, pid: process.pid,
+  });
 
   const raiseArchivedLsn = (lsn: Lsn): void => {
     if (archivedLsn === undefined || lsn > archivedLsn) archivedLsn = lsn;
@@ -140,22 +178,24 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
         state.segmentsArchived += 1;
         if (partial?.segment === segment.segment) partial = undefined;
         log.info({ segment: segment.segment, uploaded: segment.uploaded, storedSizeBytes: segment.storedSizeBytes }, 'WAL segment archived');
+        emit({ kind: 'archived', segment: segment.segment, storedSizeBytes: segment.storedSizeBytes, uploaded: segment.uploaded });
       },
     });
   };
 
-  const shipHeadPartial = async (shipSignal: AbortSignal): Promise<void> => {
+  /** Returns the partial uploaded, if the head held new WAL. */
+  const shipHeadPartial = async (shipSignal: AbortSignal): Promise<{ segment: WalSegmentName; endLsn: string } | undefined> => {
     const spool = await readSpool(spoolDir);
-    if (!spool.partial) return;
+    if (!spool.partial) return undefined;
     const previous = partial?.segment === spool.partial ? partial.endLsn : undefined;
     const shipped = await shipPartial({ ...shipOptions, segment: spool.partial, previousEndLsn: previous, signal: shipSignal });
-    if (shipped === undefined) return;
+    if (shipped === undefined) return undefined;
     partial = { segment: spool.partial, endLsn: shipped.endLsn };
     raiseArchivedLsn(shipped.endLsn);
-    if (shipped.uploaded) {
-      state.partialsUploaded += 1;
-      log.debug({ segment: spool.partial, endLsn: formatLsn(shipped.endLsn) }, 'partial WAL segment uploaded');
-    }
+    if (!shipped.uploaded) return undefined;
+    state.partialsUploaded += 1;
+    log.debug({ segment: spool.partial, endLsn: formatLsn(shipped.endLsn) }, 'partial WAL segment uploaded');
+    return { segment: spool.partial, endLsn: formatLsn(shipped.endLsn) };
   };
 
   const advanceGuard = async (): Promise<void> => {
@@ -221,25 +261,41 @@ export async function runWalArchive(options: RunWalArchiveOptions): Promise<void
     fatal = error;
     throw error;
   } finally {
-    // 7. Graceful stop: end the receiver (it flushes), then ship what it completed and the last partial and
-    // move the guard, so a planned restart costs no RPO. Bounded, so a dead repository cannot hang shutdown.
+    // 7. Graceful stop: let the receiver catch up with the server (a commit made just before the signal is still
+    // in flight), end it (it flushes), then ship what it completed and the last partial and move the guard, so a
+    // planned restart costs no RPO. Bounded, so a dead server or repository cannot hang shutdown.
     // After a fatal error nothing more is uploaded: a conflict must not be retried.
+    if (fatal === undefined && receiver.running) {
+      const caughtUp = await catchUpReceiver({ connection, spoolDir, segmentSizeBytes, receiverRunning: () => receiver.running, timeoutMs: CATCH_UP_TIMEOUT_MS })
+        .catch((error: unknown) => ({ targetLsn: undefined, reached: false, error: describeError(error) }));
+      if (!caughtUp.reached) log.warn({ targetLsn: caughtUp.targetLsn === undefined ? undefined : formatLsn(caughtUp.targetLsn) }, 'pg_receivewal did not catch up with the server before the stop; the rest ships on the next start');
+    }
     await receiver.stop();
+    let finalPartial: { segment: string; endLsn: string } | undefined;
+    let finalShipError: string | undefined;
     if (fatal === undefined) {
       const finalSignal = AbortSignal.timeout(FINAL_SHIP_TIMEOUT_MS);
       try {
         await ship(finalSignal);
-        await shipHeadPartial(finalSignal);
+        finalPartial = await shipHeadPartial(finalSignal);
         await advanceGuard();
       } catch (error) {
-        log.error({ error: describeError(error) }, 'could not finish shipping at shutdown; the rest ships on the next start');
+        finalShipError = describeError(error);
+        log.error({ error: finalShipError }, 'could not finish shipping at shutdown; the rest ships on the next start');
       }
     }
+    state.lastArchivedLsn = archivedLsn === undefined ? undefined : formatLsn(archivedLsn);
     state.receiverRunning = false;
     state.receiverRestarts = receiver.restarts;
     state.updatedTime = new Date().toISOString();
     await storeArchiverState(statePath, state).catch(() => undefined);
     session.close();
     await connection.close();
+    emit({
+      kind: 'stopped', state: { ...state },
+      ...(finalPartial === undefined ? {} : { finalPartial }),
+      ...(finalShipError === undefined ? {} : { finalShipError }),
+      ...(fatal === undefined ? {} : { error: describeError(fatal) }),
+    });
   }
 }
