@@ -3,6 +3,7 @@
 // every interval, and the guard slot follows what is durably stored. Runs until the signal fires; outages of
 // the repository or the server are waited out, while conflicts and WAL gaps stop it (is-fatal-archive-error.ts).
 // One archiver per state folder and cluster: the whole run holds the process lock walArchiveLockName(cluster).
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,6 +129,10 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
   let partial: { segment: WalSegmentName; endLsn: Lsn } | undefined;
   let lastPartialAtMs = 0;
   let fatal: unknown;
+  /** Fires with `signal`, and on a fatal error: in-flight repository work stops either way. */
+  const stopWork = new AbortController();
+  const workSignal = AbortSignal.any([signal, stopWork.signal]);
+  setMaxListeners(1000, workSignal);
   emit({
     kind: 'started', cluster: cluster.name, slotName: cluster.wal.slotName, guardSlotName: cluster.wal.guardSlotName,
     timeline: info.timeline, segmentSizeBytes, pid: process.pid,
@@ -150,14 +155,14 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
       return true;
     } catch (error) {
       if (isFatalArchiveError(error)) throw error;
-      if (!signal.aborted) recordError(what, describeError(error));
+      if (!workSignal.aborted) recordError(what, describeError(error));
       return false;
     }
   };
 
   const loadPosition = async (): Promise<void> => {
     if (positionLoaded) return;
-    const wal = await listArchivedWal(storage, cluster.name, signal);
+    const wal = await listArchivedWal(storage, cluster.name, workSignal);
     const guard = await connection.use((c) => readSlot(c, cluster.wal.guardSlotName));
     const position = planArchivePosition(wal, toTimelineId(info.timeline), guard?.restartLsn, segmentSizeBytes);
     if (position.archivedLsn !== undefined) raiseArchivedLsn(position.archivedLsn);
@@ -223,25 +228,38 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
     await storeArchiverState(statePath, state).catch((error: unknown) => log.warn({ error: describeError(error) }, 'cannot write the archiver state file'));
   };
 
+  /** One round of repository work; a fatal error is kept for the loop to throw. */
+  const repositoryRound = async (startMs: number): Promise<void> => {
+    const partialDue = startMs - lastPartialAtMs >= cluster.wal.partialUploadIntervalSeconds * 1000;
+    try {
+      const done =
+        (await attempt('loading the archive position', loadPosition)) &&
+        (await attempt('shipping WAL segments', () => ship(workSignal))) &&
+        (!partialDue || (await attempt('uploading the partial segment', () => shipHeadPartial(workSignal))));
+      if (done) {
+        repositoryBackoff.succeeded();
+        if (partialDue) lastPartialAtMs = startMs;
+      } else {
+        repositoryBackoff.failed(Date.now());
+      }
+    } catch (error) {
+      roundFatal = { error };
+    }
+  };
+  let round: Promise<void> | undefined;
+  let roundFatal: { error: unknown } | undefined;
+
   try {
     while (!signal.aborted) {
       const nowMs = Date.now();
       // 3. Repository work (where the archive stands, completed segments, the head partial on its interval),
-      // waited out with backoff while the repository is unreachable; completed segments go first.
-      if (repositoryBackoff.ready(nowMs)) {
-        const partialDue = nowMs - lastPartialAtMs >= cluster.wal.partialUploadIntervalSeconds * 1000;
-        const done =
-          (await attempt('loading the archive position', loadPosition)) &&
-          (await attempt('shipping WAL segments', () => ship(signal))) &&
-          (!partialDue || (await attempt('uploading the partial segment', () => shipHeadPartial(signal))));
-        if (done) {
-          repositoryBackoff.succeeded();
-          if (partialDue) lastPartialAtMs = nowMs;
-        } else {
-          repositoryBackoff.failed(nowMs);
-        }
+      // waited out with backoff while the repository is unreachable; completed segments go first. It runs beside
+      // this loop: a stalled S3 request (measured: all of a SIGSTOPped endpoint's requests hang, up to the 120 s
+      // idle timeout per attempt) must not stop the receiver's supervision, the guard or the state and its lag.
+      if (roundFatal !== undefined) throw roundFatal.error;
+      if (round === undefined && repositoryBackoff.ready(nowMs)) {
+        round = repositoryRound(nowMs).finally(() => (round = undefined));
       }
-      if (signal.aborted) break;
       // 4. Keep pg_receivewal streaming: restarted with backoff; an empty spool is seeded where the archive ends.
       await attempt('pg_receivewal', async () => {
         const stopped = await receiver.tick(nowMs);
@@ -259,43 +277,46 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
     }
   } catch (error) {
     fatal = error;
-    throw error;
-  } finally {
-    // 7. Graceful stop: let the receiver catch up with the server (a commit made just before the signal is still
-    // in flight), end it (it flushes), then ship what it completed and the last partial and move the guard, so a
-    // planned restart costs no RPO. Bounded, so a dead server or repository cannot hang shutdown.
-    // After a fatal error nothing more is uploaded: a conflict must not be retried.
-    if (fatal === undefined && receiver.running) {
-      const caughtUp = await catchUpReceiver({ connection, spoolDir, segmentSizeBytes, receiverRunning: () => receiver.running, timeoutMs: CATCH_UP_TIMEOUT_MS })
-        .catch((error: unknown) => ({ targetLsn: undefined, reached: false, error: describeError(error) }));
-      if (!caughtUp.reached) log.warn({ targetLsn: caughtUp.targetLsn === undefined ? undefined : formatLsn(caughtUp.targetLsn) }, 'pg_receivewal did not catch up with the server before the stop; the rest ships on the next start');
-    }
-    await receiver.stop();
-    let finalPartial: { segment: string; endLsn: string } | undefined;
-    let finalShipError: string | undefined;
-    if (fatal === undefined) {
-      const finalSignal = AbortSignal.timeout(FINAL_SHIP_TIMEOUT_MS);
-      try {
-        await ship(finalSignal);
-        finalPartial = await shipHeadPartial(finalSignal);
-        await advanceGuard();
-      } catch (error) {
-        finalShipError = describeError(error);
-        log.error({ error: finalShipError }, 'could not finish shipping at shutdown; the rest ships on the next start');
-      }
-    }
-    state.lastArchivedLsn = archivedLsn === undefined ? undefined : formatLsn(archivedLsn);
-    state.receiverRunning = false;
-    state.receiverRestarts = receiver.restarts;
-    state.updatedTime = new Date().toISOString();
-    await storeArchiverState(statePath, state).catch(() => undefined);
-    session.close();
-    await connection.close();
-    emit({
-      kind: 'stopped', state: { ...state },
-      ...(finalPartial === undefined ? {} : { finalPartial }),
-      ...(finalShipError === undefined ? {} : { finalShipError }),
-      ...(fatal === undefined ? {} : { error: describeError(fatal) }),
-    });
+    stopWork.abort();
   }
+  // 7. Graceful stop: let the receiver catch up with the server (a commit made just before the signal is still
+  // in flight), end it (it flushes), then ship what it completed and the last partial and move the guard, so a
+  // planned restart costs no RPO. Bounded, so a dead server or repository cannot hang shutdown.
+  // After a fatal error nothing more is uploaded: a conflict must not be retried.
+  // A repository round still running sees the aborted work signal and ends first (or with the fatal error it met).
+  await round;
+  if (fatal === undefined && roundFatal !== undefined) fatal = roundFatal.error;
+  if (fatal === undefined && receiver.running) {
+    const caughtUp = await catchUpReceiver({ connection, spoolDir, segmentSizeBytes, receiverRunning: () => receiver.running, timeoutMs: CATCH_UP_TIMEOUT_MS })
+      .catch((error: unknown) => ({ targetLsn: undefined, reached: false, error: describeError(error) }));
+    if (!caughtUp.reached) log.warn({ targetLsn: caughtUp.targetLsn === undefined ? undefined : formatLsn(caughtUp.targetLsn) }, 'pg_receivewal did not catch up with the server before the stop; the rest ships on the next start');
+  }
+  await receiver.stop();
+  let finalPartial: { segment: string; endLsn: string } | undefined;
+  let finalShipError: string | undefined;
+  if (fatal === undefined) {
+    const finalSignal = AbortSignal.timeout(FINAL_SHIP_TIMEOUT_MS);
+    try {
+      await ship(finalSignal);
+      finalPartial = await shipHeadPartial(finalSignal);
+      await advanceGuard();
+    } catch (error) {
+      finalShipError = describeError(error);
+      log.error({ error: finalShipError }, 'could not finish shipping at shutdown; the rest ships on the next start');
+    }
+  }
+  state.lastArchivedLsn = archivedLsn === undefined ? undefined : formatLsn(archivedLsn);
+  state.receiverRunning = false;
+  state.receiverRestarts = receiver.restarts;
+  state.updatedTime = new Date().toISOString();
+  await storeArchiverState(statePath, state).catch(() => undefined);
+  session.close();
+  await connection.close();
+  emit({
+    kind: 'stopped', state: { ...state },
+    ...(finalPartial === undefined ? {} : { finalPartial }),
+    ...(finalShipError === undefined ? {} : { finalShipError }),
+    ...(fatal === undefined ? {} : { error: describeError(fatal) }),
+  });
+  if (fatal !== undefined) throw fatal;
 }
