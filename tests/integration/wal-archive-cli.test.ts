@@ -90,6 +90,7 @@ describe('wal archive CLI', () => {
 
       // During: WAL keeps coming while the second one starts and is refused.
       const second = startArchiverProcess(fixture);
+      const secondStartMs = Date.now();
       let writes = 0;
       try {
         await waitFor('the second archiver to exit', async () => {
@@ -101,6 +102,9 @@ describe('wal archive CLI', () => {
         await second.stop();
       }
       expect(await second.exited).toBe('exited with status 91');
+      const refusedAfterMs = Date.now() - secondStartMs;
+      // At once: the time to start node and open the repository, no retrying and no waiting on the first.
+      expect(refusedAfterMs).toBeLessThan(15_000);
       expect(second.outputTail()).toMatch(new RegExp(`error\\[locked\\]: another process holds the wal-archive:main lock on .*: pid ${firstPid}, wal archive \\(cluster main\\)`));
       expect(second.outputTail()).not.toMatch(/orphaned pg_receivewal|wal archive started/);
       expect(writes).toBeGreaterThan(0);
@@ -122,6 +126,8 @@ describe('wal archive CLI', () => {
 
       // Its stdout said when it started (with the pid a refusal names), what it archived, and (below) when it stopped.
       await first.stop(30_000);
+      // Its receiver had everything the server wrote (the last segment was already stored): no catch-up wait.
+      expect(first.outputTail()).not.toContain('did not catch up');
       expect(await first.exited).toMatch(/exited with status (0|90)/);
       const lines = stdoutLines(first);
       expect(lines[0]).toMatch(new RegExp(`^wal archive started: cluster main, slot lifeboat \\(guard lifeboat_guard\\), timeline 1, pid ${firstPid}$`));

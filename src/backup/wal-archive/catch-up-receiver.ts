@@ -14,6 +14,8 @@ export interface CatchUpReceiverOptions {
   connection: ArchiverConnection;
   spoolDir: string;
   segmentSizeBytes: number;
+  /** End of the WAL already stored: shipped segments leave the spool, so an empty spool may be caught up. */
+  storedEndLsn: () => Lsn | undefined;
   /** False once pg_receivewal has exited: nothing more will arrive, stop waiting. */
   receiverRunning: () => boolean;
   /** The whole wait, server query included. */
@@ -54,11 +56,15 @@ export async function catchUpReceiver(options: CatchUpReceiverOptions): Promise<
   const target = await Promise.race([options.connection.use((c) => currentWalLsn(c)).catch(() => undefined), timeout]);
   cancelTimer.abort();
   if (target === undefined || target === 'timeout') return { targetLsn: undefined, reached: false };
-  while (options.receiverRunning() && Date.now() < deadline) {
+  const reached = async (): Promise<boolean> => {
+    const stored = options.storedEndLsn();
+    if (stored !== undefined && stored >= target) return true;
     const end = await spoolEndLsn(options.spoolDir, options.segmentSizeBytes);
-    if (end !== undefined && end >= target) return { targetLsn: target, reached: true };
+    return end !== undefined && end >= target;
+  };
+  while (options.receiverRunning() && Date.now() < deadline) {
+    if (await reached()) return { targetLsn: target, reached: true };
     await sleep(POLL_MS);
   }
-  const end = await spoolEndLsn(options.spoolDir, options.segmentSizeBytes);
-  return { targetLsn: target, reached: end !== undefined && end >= target };
+  return { targetLsn: target, reached: await reached() };
 }

@@ -287,7 +287,9 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
   await round;
   if (fatal === undefined && roundFatal !== undefined) fatal = roundFatal.error;
   if (fatal === undefined && receiver.running) {
-    const caughtUp = await catchUpReceiver({ connection, spoolDir, segmentSizeBytes, receiverRunning: () => receiver.running, timeoutMs: CATCH_UP_TIMEOUT_MS })
+    const caughtUp = await catchUpReceiver({
+      connection, spoolDir, segmentSizeBytes, storedEndLsn: () => archivedLsn, receiverRunning: () => receiver.running, timeoutMs: CATCH_UP_TIMEOUT_MS,
+    })
       .catch((error: unknown) => ({ targetLsn: undefined, reached: false, error: describeError(error) }));
     if (!caughtUp.reached) log.warn({ targetLsn: caughtUp.targetLsn === undefined ? undefined : formatLsn(caughtUp.targetLsn) }, 'pg_receivewal did not catch up with the server before the stop; the rest ships on the next start');
   }
