@@ -152,7 +152,7 @@ describe('wal archive CLI', () => {
       await waitFor('a running receiver', () => archiver.latest()?.receiverRunning === true);
       const receiver = receiverPid();
       const found = await stopOrphanedReceiver(spoolDirOfFixture(fixture));
-      expect(found).toEqual({ kind: 'owned', receiverPid: receiver, ownerPid: process.pid });
+      expect(found).toEqual({ kind: 'owned', receiverPid: receiver, ownerPid: process.pid, parentPid: process.pid });
       expect(isProcessAlive(receiver)).toBe(true);
       expect(archiver.latest()?.receiverRestarts).toBe(0);
     } finally {

@@ -18,7 +18,7 @@ interface ReceiverRecord {
 export type OrphanCheck =
   | { kind: 'none' }
   | { kind: 'orphan'; receiverPid: number; ownerPid: number }
-  | { kind: 'owned'; receiverPid: number; ownerPid: number | undefined };
+  | { kind: 'owned'; receiverPid: number; ownerPid: number | undefined; parentPid: number | undefined };
 
 function isAlive(pid: number): boolean {
   try {
@@ -75,7 +75,7 @@ export function checkOrphanedReceiver(spoolDir: string): OrphanCheck {
   const cmdline = commandLineOf(receiverPid);
   if (!cmdline.includes('pg_receivewal') || !cmdline.includes(spoolDir)) return { kind: 'none' };
   const parent = parentPidOf(receiverPid);
-  if (ownerPid === undefined || parent === undefined || parent === ownerPid) return { kind: 'owned', receiverPid, ownerPid };
+  if (ownerPid === undefined || parent === undefined || parent === ownerPid) return { kind: 'owned', receiverPid, ownerPid, parentPid: parent };
   return { kind: 'orphan', receiverPid, ownerPid };
 }
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RuntimeCluster, RuntimeConfig } from '../../config/index.js';
 import { createEncryptionSession, type KeyProvider } from '../../crypto/index.js';
-import { describeError } from '../../errors/index.js';
+import { LifeboatError, describeError } from '../../errors/index.js';
 import { acquireProcessLock } from '../../state/process-lock.js';
 import { walArchiveLockName } from '../../state/lock-names.js';
 import { currentWalLsn, formatLsn, readSlot, toTimelineId, type Lsn, type ServerInfo, type WalSegmentName } from '../../postgres/index.js';
@@ -84,10 +84,14 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
   await mkdir(spoolDir, { recursive: true, mode: 0o700 });
 
   // 1. Never two receivers on one spool: end an orphan whose archiver died (we hold the lock, so none of ours runs).
+  // One whose owner may live belongs to an archiver outside the lock (an older Lifeboat, another network
+  // namespace): refuse rather than take its slot away.
   const orphan = await stopOrphanedReceiver(spoolDir);
   if (orphan.kind === 'orphan') log.warn({ pid: orphan.receiverPid, ownerPid: orphan.ownerPid }, 'terminated an orphaned pg_receivewal');
   if (orphan.kind === 'owned') {
-    log.warn({ pid: orphan.receiverPid, ownerPid: orphan.ownerPid }, 'a pg_receivewal whose owner may still run writes into the spool; left alone (stop it if no other archiver runs)');
+    throw new LifeboatError('locked', `pg_receivewal (pid ${orphan.receiverPid}, child of process ${orphan.parentPid ?? 'unknown'}) still streams into ${spoolDir}`, {
+      hint: `another archiver runs on this state folder outside Lifeboat's lock; stop process ${orphan.parentPid ?? orphan.receiverPid} (or pg_receivewal ${orphan.receiverPid} if it is a leftover) first`,
+    });
   }
 
   // 2. Identity, slots and a free streaming slot, checked once: a wrong server does not heal by retrying.
