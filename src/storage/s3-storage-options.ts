@@ -30,6 +30,8 @@ export interface S3StorageOptions {
   queueSize?: number | undefined;
   /** Attempts per request, first included (throttling, 5xx, network errors are retried). Default 5. */
   maxAttempts?: number | undefined;
+  /** A request fails (and is retried) when its socket stays idle this long, in ms. Default 120 000. */
+  idleTimeoutMs?: number | undefined;
   /** Keys (and multipart uploads) fetched per list request, 1 to 1000. Default 1000; tests lower it. */
   listPageSize?: number | undefined;
 }

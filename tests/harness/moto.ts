@@ -16,6 +16,8 @@ export interface MotoServer {
   endpoint: string;
   /** The AWS region clients of this server should use. moto itself serves every region. */
   region: string;
+  /** The server's process id (a test may SIGSTOP it to stage an outage; use a server of its own for that). */
+  pid: number;
   /** Kills the server and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -63,7 +65,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     });
     try {
       await waitUntilServiceReady(service, `moto server on ${endpoint}`, () => answers(endpoint), options.readyTimeoutMs ?? 60_000);
-      return { endpoint, region, stop: () => service.stop() };
+      return { endpoint, region, pid: service.child.pid!, stop: () => service.stop() };
     } catch (error) {
       await service.stop();
       if (attempt < 3 && /address already in use/i.test(service.outputTail())) continue;

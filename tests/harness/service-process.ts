@@ -24,6 +24,8 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** The last ~16 KiB of combined stdout/stderr. */
   outputTail(): string;
+  /** The last ~16 KiB of stdout alone (a command's output lines, without its logs). */
+  stdoutTail(): string;
   /** True once the process has exited. */
   hasExited(): boolean;
   /** Resolves when the process exits, with a one-line description of how. */
@@ -38,10 +40,14 @@ const TAIL_BYTES = 16 * 1024;
 export function startServiceProcess(options: ServiceProcessOptions): ServiceProcess {
   const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
+  let stdoutTail = '';
   const append = (chunk: string): void => {
     tail = (tail + chunk).slice(-TAIL_BYTES);
   };
-  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    append(chunk);
+    stdoutTail = (stdoutTail + chunk).slice(-TAIL_BYTES);
+  });
   child.stderr?.setEncoding('utf8').on('data', append);
   let exited = false;
   const exitedPromise = new Promise<string>((resolve) => {
@@ -84,7 +90,7 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
     return stopping;
   };
 
-  return { child, outputTail: () => tail, hasExited: () => exited, exited: exitedPromise, stop };
+  return { child, outputTail: () => tail, stdoutTail: () => stdoutTail, hasExited: () => exited, exited: exitedPromise, stop };
 }
 
 /**

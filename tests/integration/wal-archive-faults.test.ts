@@ -103,7 +103,10 @@ describe('WAL archiver faults', () => {
         if (child.hasExited()) throw new Error(`archiver process ${await child.exited}: ${child.outputTail()}`);
         return (await stored()).objectsPerSegment.has(first);
       });
-      orphanPid = Number(readFileSync(pidFile, 'utf8').trim());
+      // The pid file names the receiver and its owner, the archiver process.
+      const [receiverPid, ownerPid] = readFileSync(pidFile, 'utf8').trim().split(/\s+/).map(Number);
+      expect(ownerPid).toBe(child.child.pid);
+      orphanPid = receiverPid!;
       child.child.kill('SIGKILL');
       expect(await child.exited).toBe('killed by SIGKILL');
     } finally {
@@ -127,7 +130,7 @@ describe('WAL archiver faults', () => {
       await waitFor('a new receiver of our own', () => {
         if (archiver.latest()?.receiverRunning !== true) return false;
         try {
-          const pid = Number(readFileSync(pidFile, 'utf8').trim());
+          const pid = Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]);
           return pid !== orphanPid && isProcessAlive(pid);
         } catch {
           return false;

@@ -33,6 +33,8 @@ export interface ReceiverSupervisorOptions {
   segmentSizeBytes: number;
   log: Logger;
   signal: AbortSignal;
+  /** Called each time pg_receivewal starts: the segment it streams first, whether the spool was seeded, restarts so far. */
+  onStreaming?: (segment: WalSegmentName, seeded: boolean, restart: number) => void;
 }
 
 /** A receiver that streamed this long before it stopped is restarted after the initial delay again. */
@@ -109,11 +111,13 @@ export class ReceiverSupervisor {
       }
     }
     let startSegment = spool.partial ?? (newest === undefined ? undefined : nextWalSegment(newest, this.#options.segmentSizeBytes));
+    const seeded = startSegment === undefined;
     if (startSegment === undefined) startSegment = await this.#seed();
     const controller = new AbortController();
     const process = startReceiver(cluster, spoolDir, controller.signal);
     const running: Running = { process, controller, startedAtMs: nowMs, exited: false, startSegment };
     this.#current = running;
+    this.#options.onStreaming?.(startSegment, seeded, this.restarts);
     process.done.then(
       () => {
         running.exited = true;
