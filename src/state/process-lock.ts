@@ -93,7 +93,12 @@ export async function acquireProcessLock(folder: string, name: string, purpose: 
   const address = socketAddress(folder, name);
   const description = `${name} lock on ${folder}`;
   const holder: LockHolder = { pid: process.pid, purpose, since: new Date().toISOString() };
-  const server = createServer((socket) => socket.end(JSON.stringify(holder)));
+  const server = createServer((socket) => {
+    // The asker may be gone before the answer is written (it gave up while this process was stopped): EPIPE and
+    // ECONNRESET are its business, never a reason for the lock holder to crash.
+    socket.on('error', () => socket.destroy());
+    socket.end(JSON.stringify(holder));
+  });
   if (!(await listen(server, address))) {
     const other = await askHolder(address);
     throw new LifeboatError('locked', `another process holds the ${description}${other ? `: pid ${other.pid}, ${other.purpose}, since ${other.since}` : ''}`, {

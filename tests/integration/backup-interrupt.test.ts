@@ -174,7 +174,7 @@ describe('an interrupted full backup', () => {
       await archiver.stop(20_000);
     }
     // The archiver's graceful stop on SIGTERM is still a success.
-    expect(await archiver.exited).toBe('exited with status 0');
+    expect(await archiver.exited, archiver.outputTail()).toBe('exited with status 0');
   }, 300_000);
 
   it('leftovers of a killed backup are removed at once by the next full backup from the same state folder', async () => {

@@ -45,3 +45,31 @@ describe('process lock', () => {
     await lock.release();
   });
 });
+
+describe('process lock holder', () => {
+  it('survives an asker that hangs up before the answer (the holder was stopped while it asked)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'lifeboat-lock-'));
+    const script = `
+      const { acquireProcessLock } = await import(${JSON.stringify(new URL('../../dist/state/process-lock.js', import.meta.url).href)});
+      await acquireProcessLock(${JSON.stringify(folder)}, 'state', 'stopped holder');
+      console.log('ready');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    try {
+      await once(child.stdout, 'data');
+      // Stopped, the holder cannot answer: the asker times out and hangs up; resumed, the holder writes into a closed
+      // connection (EPIPE) and must keep running and holding the lock.
+      child.kill('SIGSTOP');
+      const askers = Array.from({ length: 3 }, () => probeProcessLock(folder, 'state'));
+      for (const asked of await Promise.all(askers)) expect(asked?.purpose).toContain('did not answer');
+      child.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(child.exitCode, stderr).toBeNull();
+      expect((await probeProcessLock(folder, 'state'))?.pid).toBe(child.pid);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
