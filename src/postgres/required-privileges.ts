@@ -24,6 +24,19 @@ export interface RequiredPrivilege {
   grant(role: string): string;
 }
 
+/** EXECUTE on the pg_catalog function `signature` (e.g. `pg_ls_waldir()`), which PostgreSQL grants to superusers only. */
+function executeOn(signature: string, commands: readonly ServerCommand[], why: string): RequiredPrivilege {
+  const qualified = `pg_catalog.${signature}`;
+  return {
+    name: `EXECUTE on ${qualified}`,
+    functionName: signature.slice(0, signature.indexOf('(')),
+    commands,
+    why,
+    probeSql: `select pg_catalog.has_function_privilege('${qualified}', 'EXECUTE') as ok`,
+    grant: (role) => `GRANT EXECUTE ON FUNCTION ${qualified} TO ${role};`,
+  };
+}
+
 /**
  * Everything beyond LOGIN. Backup-control functions (pg_backup_start, CHECKPOINT) are not needed: pg_basebackup's
  * BASE_BACKUP runs over the replication protocol. pg_terminate_backend needs nothing for the role's own walsenders.
@@ -36,30 +49,9 @@ export const REQUIRED_PRIVILEGES: readonly RequiredPrivilege[] = [
     probeSql: 'select rolreplication or rolsuper as ok from pg_catalog.pg_roles where rolname = current_user',
     grant: (role) => `ALTER ROLE ${role} REPLICATION;`,
   },
-  {
-    name: 'EXECUTE on pg_catalog.pg_ls_waldir()',
-    functionName: 'pg_ls_waldir',
-    commands: ['wal archive'],
-    why: 'listing pg_wal, to confirm the server still holds the WAL where streaming resumes',
-    probeSql: `select pg_catalog.has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE') as ok`,
-    grant: (role) => `GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_waldir() TO ${role};`,
-  },
-  {
-    name: 'EXECUTE on pg_catalog.pg_create_restore_point(text)',
-    functionName: 'pg_create_restore_point',
-    commands: ['restore-point'],
-    why: 'creating the named restore point',
-    probeSql: `select pg_catalog.has_function_privilege('pg_catalog.pg_create_restore_point(text)', 'EXECUTE') as ok`,
-    grant: (role) => `GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role};`,
-  },
-  {
-    name: 'EXECUTE on pg_catalog.pg_switch_wal()',
-    functionName: 'pg_switch_wal',
-    commands: ['check --archive'],
-    why: 'completing a WAL segment for the end-to-end archive check',
-    probeSql: `select pg_catalog.has_function_privilege('pg_catalog.pg_switch_wal()', 'EXECUTE') as ok`,
-    grant: (role) => `GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO ${role};`,
-  },
+  executeOn('pg_ls_waldir()', ['wal archive'], 'listing pg_wal, to confirm the server still holds the WAL where streaming resumes'),
+  executeOn('pg_create_restore_point(text)', ['restore-point'], 'creating the named restore point'),
+  executeOn('pg_switch_wal()', ['check --archive'], 'completing a WAL segment for the end-to-end archive check'),
 ];
 
 /** Privileges only an optional check needs: probed by `check` only when that check was asked for. */
