@@ -60,6 +60,8 @@ export interface PgbenchBalances {
 
 export interface RestoreRunner {
   restore(request: RestoreRequest): Promise<RestoredCluster>;
+  /** restore(request), then `check` the restored cluster; the server is stopped afterwards, also when `check` throws. */
+  withRestored<T>(request: RestoreRequest, check: (restored: RestoredCluster) => Promise<T>): Promise<T>;
   /** Runs `sql` as the source's superuser on a restored server (any server on 127.0.0.1:port). */
   query<R extends PostgresRow = PostgresRow>(restored: { port: number }, sql: string): Promise<R[]>;
   /** pgbench_history ids present, ascending. */
@@ -129,30 +131,40 @@ export function createRestoreRunner(options: RestoreRunnerOptions): RestoreRunne
   const query = <R extends PostgresRow = PostgresRow>(restored: { port: number }, sql: string): Promise<R[]> =>
     queryPostgres<R>({ host: '127.0.0.1', port: restored.port, database: 'postgres', ...options.superuser }, sql);
 
+  const restore = async (request: RestoreRequest): Promise<RestoredCluster> => {
+    const targetDir = request.targetDir ?? join(options.baseDir, request.name);
+    const port = request.port ?? (await freePort());
+    const { target, action } = parseRestoreTarget(request);
+    if (request.start) track(targetDir);
+    const result = await runRestore({
+      config: options.config,
+      cluster: options.config.clusters[0]!.name,
+      storage: options.storage,
+      keys: options.keys,
+      log: options.log,
+      signal: AbortSignal.timeout(180_000),
+      targetDir,
+      target,
+      action,
+      timeline: request.timeline ?? 'latest',
+      force: request.force ?? false,
+      dryRun: request.dryRun ?? false,
+      port,
+      ...(request.start ? { start: { timeoutMs: 120_000 } } : {}),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+    });
+    return { result, targetDir, port, logFile: join(result.workDir, 'postgres.log') };
+  };
+
   return {
-    async restore(request) {
-      const targetDir = request.targetDir ?? join(options.baseDir, request.name);
-      const port = request.port ?? (await freePort());
-      const { target, action } = parseRestoreTarget(request);
-      if (request.start) track(targetDir);
-      const result = await runRestore({
-        config: options.config,
-        cluster: options.config.clusters[0]!.name,
-        storage: options.storage,
-        keys: options.keys,
-        log: options.log,
-        signal: AbortSignal.timeout(180_000),
-        targetDir,
-        target,
-        action,
-        timeline: request.timeline ?? 'latest',
-        force: request.force ?? false,
-        dryRun: request.dryRun ?? false,
-        port,
-        ...(request.start ? { start: { timeoutMs: 120_000 } } : {}),
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      });
-      return { result, targetDir, port, logFile: join(result.workDir, 'postgres.log') };
+    restore,
+    async withRestored(request, check) {
+      const restored = await restore(request);
+      try {
+        return await check(restored);
+      } finally {
+        await stop(restored);
+      }
     },
     track,
     query,

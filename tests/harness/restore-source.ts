@@ -41,8 +41,12 @@ export interface RestoreSource {
    * returns the pgbench_history ids the source then holds, which a --latest restore must hold exactly.
    */
   archiveAllAndStop(): Promise<number[]>;
-  /** A restore runner for this source's repository and server, restoring into `baseDir` (default `<fixture>/restores`). */
+  /**
+   * A restore runner for this source's repository and server, restoring into `baseDir` (default `<fixture>/restores`).
+   * stop() stops every server it restored.
+   */
   restoreRunner(baseDir?: string): RestoreRunner;
+  /** Stops the restored servers of every restoreRunner(), then the archiver and PostgreSQL; removes the fixture. */
   stop(): Promise<void>;
 }
 
@@ -95,6 +99,7 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
   const cluster = fixture.config.clusters[0]!;
   await pgbench(pg, ['-i', '-s', String(options.scale ?? 1), '-q']);
   await pg.query('alter table pgbench_history add column id bigserial primary key');
+  const runners: RestoreRunner[] = [];
   const source: RestoreSource = {
     pg,
     fixture,
@@ -131,9 +136,14 @@ export async function startRestoreSource(options: RestoreSourceOptions = {}): Pr
       await source.grantRepositoryRead();
       return (await pg.query<{ id: string }>(HISTORY_IDS_SQL)).map((row) => Number(row.id));
     },
-    restoreRunner: (baseDir = join(fixture.dir, 'restores')) =>
-      createRestoreRunner({ config: fixture.config, storage: repository.storage, keys: repository.keys, log, baseDir, superuser: pg.superuser, bindir: pg.bindir }),
+    restoreRunner(baseDir = join(fixture.dir, 'restores')) {
+      const runner = createRestoreRunner({ config: fixture.config, storage: repository.storage, keys: repository.keys, log, baseDir, superuser: pg.superuser, bindir: pg.bindir });
+      runners.push(runner);
+      return runner;
+    },
     async stop() {
+      // Restored servers first: they may still read the repository through restore_command.
+      for (const runner of runners) await runner.stopAll();
       await source.stopArchiver().catch(() => undefined);
       repository.close();
       await pg.stop();

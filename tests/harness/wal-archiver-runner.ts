@@ -9,7 +9,7 @@ import { runWalArchive, spoolDirOf } from '../../src/backup/wal-archive/run-wal-
 import type { WalArchiveState } from '../../src/backup/wal-archive/archiver-state.js';
 import { createDecryptionSession, type KeyProvider } from '../../src/crypto/index.js';
 import { readObject } from '../../src/pipeline/index.js';
-import { isWalSegmentName, lsnFromBigInt, segmentStartLsn, type Lsn, type TimelineId, type WalSegmentName } from '../../src/postgres/index.js';
+import { isWalSegmentName, lsnFromBigInt, segmentStartLsn, toTimelineId, type Lsn, type TimelineId, type WalSegmentName } from '../../src/postgres/index.js';
 import { segmentsBetween } from '../../src/repository/find-wal-gaps.js';
 import type { PostgresServer } from './postgres.js';
 import { parseWalKey, walRootPrefix, type Storage } from '../../src/storage/index.js';
@@ -17,6 +17,12 @@ import type { LifeboatFixture } from './lifeboat-fixture.js';
 import { startServiceProcess, type ServiceProcess } from './service-process.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** The test servers' WAL segment size (wal_segment_size): PostgreSQL's default, 16 MiB. */
+export const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/** The timeline a test server runs on until a test promotes it (promote-timeline.ts). */
+export const FIRST_TIMELINE = toTimelineId(1);
 
 /** The archiver running inside the test process. */
 export interface InProcessArchiver {
@@ -192,7 +198,7 @@ export function findGaps(segments: readonly WalSegmentName[], timeline: Timeline
   return segmentsBetween(timeline, segmentStartLsn(first, segmentSizeBytes), end, segmentSizeBytes).filter((segment) => !present.has(segment));
 }
 
-/** Commits `rows` rows into the archiver tests' `filler` table (created by each test file). */
+/** Commits `rows` rows into the archiver tests' `filler` table (created by registerArchiverSuite, archiver-suite.ts). */
 export async function insertFillerRows(pg: PostgresServer, rows = 50): Promise<void> {
   await pg.query('insert into filler (payload) select repeat(md5(g::text), 4) from generate_series(1, $1) g', [rows]);
 }

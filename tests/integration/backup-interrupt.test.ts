@@ -3,86 +3,22 @@
 // was removed; a second backup of the cluster from the same state folder is refused with `locked`; a killed
 // backup's leftovers are removed at once by the next backup from the same state folder; with no archiver running,
 // `backup full` and `check --archive` fail within seconds naming the command to start one.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixtureCli, type CliProcess } from '../harness/lifeboat-cli.js';
 import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { registerExitCleanup } from '../harness/exit-cleanup.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { ensureCliBuilt, startArchiverProcess } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
 import type { ServiceProcess } from '../harness/service-process.js';
 
-const CLI = resolve(import.meta.dirname, '..', '..', 'bin', 'lifeboat.js');
 let pg: PostgresServer;
 let fixture: LifeboatFixture;
 
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** stderr lines that are not JSON log lines: what the operator reads. */
-  reportLines: string[];
-  elapsedMs: number;
-}
-
-interface CliProcess {
-  readonly child: ChildProcess;
-  stderr(): string;
-  /** Waits until stderr holds a line matching `pattern` (rejects if the process exits first). */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Sends `signal` to the whole process group, as a terminal's Ctrl-C does. */
-  signalGroup(signal: NodeJS.Signals): void;
-  readonly done: Promise<CliResult>;
-}
-
-/** `lifeboat --config <fixture> ...args` in its own process group, logging at info level. */
+/** `lifeboat --config <fixture> ...args` in its own process group, logging at info level, bounded by the test timeout. */
 function startCli(args: string[]): CliProcess {
-  const startedMs = Date.now();
-  const child = spawn(process.execPath, [CLI, '--config', fixture.configPath, ...args], {
-    cwd: fixture.dir,
-    env: { ...fixture.env, LIFEBOAT_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  let exited = false;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const unregister = registerExitCleanup(() => {
-    if (!exited) signalGroup(child, 'SIGKILL');
-  });
-  const done = new Promise<CliResult>((resolveDone) =>
-    child.once('close', (code, signal) => {
-      exited = true;
-      unregister();
-      const reportLines = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
-      resolveDone({ code, signal, stdout, stderr, reportLines, elapsedMs: Date.now() - startedMs });
-    }),
-  );
-  return {
-    child,
-    stderr: () => stderr,
-    async waitForLine(pattern, timeoutMs = 120_000) {
-      await waitFor(`a line matching ${pattern} from lifeboat ${args.join(' ')}`, () => {
-        if (exited) throw new Error(`exited before printing it:\n${stderr.slice(-3000)}`);
-        return stderr.split('\n').some((line) => pattern.test(line));
-      }, { timeoutMs, intervalMs: 50 });
-    },
-    signalGroup: (signal) => signalGroup(child, signal),
-    done,
-  };
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // The group is gone already.
-  }
+  return startFixtureCli(fixture, args, { env: { LIFEBOAT_LOG_LEVEL: 'info' }, detached: true, timeoutMs: 300_000 });
 }
 
 /** What the fs repository holds under the cluster's backups/ folder: backup id -> relative paths. */

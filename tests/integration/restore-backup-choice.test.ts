@@ -4,22 +4,21 @@
 // full's consistent point; --timeline 1 stays on the first timeline. And a restored server is a server: restored
 // by the CLI without --start (its default), it starts with a plain `pg_ctl start` on the port the restore was
 // given, and comes back after `pg_ctl stop` + `pg_ctl start`, also when the restore started it (--start).
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIncrementalBackup } from '../../src/backup/incremental/run-incremental-backup.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 import type { FullBackupManifest } from '../../src/repository/backup-manifest.js';
 import { freePort } from '../harness/free-port.js';
+import { runCli } from '../harness/lifeboat-cli.js';
 import { promoteToNextTimeline } from '../harness/promote-timeline.js';
-import { isPostmasterRunning, readRestoredPort, type RestoreRunner } from '../harness/restore-runner.js';
+import { isPostmasterRunning, readRestoredPort, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { runAsPostgres } from '../harness/run-as-postgres.js';
 import { waitFor } from '../harness/wait-for.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 let source: RestoreSource;
 let runner: RestoreRunner;
 let restoresDir: string;
@@ -47,12 +46,42 @@ async function increment(): Promise<void> {
   await runIncrementalBackup({ cluster: source.cluster, storage: source.repository.storage, keys: source.repository.keys, log: source.log, signal: AbortSignal.timeout(60_000), lifeboatVersion: 'test' });
 }
 
+/** A full backup, a commit `first` (with the position and a clock reading after it), an increment, a commit `second`. */
+async function fullWithIncrement(first: string, second: string): Promise<{ full: FullBackupManifest; lsnAfterFirst: string; afterFirst: string }> {
+  const full = await source.fullBackup();
+  await mark(first);
+  const lsnAfterFirst = await source.currentLsn();
+  const afterFirst = await pause();
+  await increment();
+  await mark(second);
+  return { full, lsnAfterFirst, afterFirst };
+}
+
 async function labels(restored: { port: number }): Promise<string[]> {
   return (await runner.query<{ label: string }>(restored, 'select label from marks order by id')).map((row) => row.label);
 }
 
 async function pgCtl(targetDir: string, ...args: string[]): Promise<void> {
   await runAsPostgres(join(source.pg.bindir, 'pg_ctl'), ['-D', targetDir, ...args]);
+}
+
+/** One restore (started) that must pick `backup`, be promoted (for `endReason`, if given) and hold exactly `rows`. */
+interface PickCase {
+  request: RestoreRequest;
+  backup: FullBackupManifest;
+  rows: string[];
+  endReason?: RegExp;
+}
+
+async function expectPicks(cases: readonly PickCase[]): Promise<void> {
+  for (const c of cases) {
+    await runner.withRestored({ ...c.request, start: true }, async (restored) => {
+      expect(restored.result.plan.backup.backupId, c.request.name).toBe(c.backup.backupId);
+      expect(restored.result.reached?.state).toBe('promoted');
+      if (c.endReason) expect(restored.result.reached?.endReason).toMatch(c.endReason);
+      expect(await labels(restored), c.request.name).toEqual(c.rows);
+    });
+  }
 }
 
 async function waitPromoted(port: number): Promise<void> {
@@ -70,18 +99,8 @@ beforeAll(async () => {
   runner = source.restoreRunner(restoresDir);
   await pg.query('create table marks (id serial primary key, label text not null)');
   at.beforeFull1 = await pause();
-  full1 = await source.fullBackup();
-  await mark('a1');
-  at.lsnAfterA1 = await source.currentLsn();
-  at.afterA1 = await pause();
-  await increment();
-  await mark('a2');
-  full2 = await source.fullBackup();
-  await mark('b1');
-  at.lsnAfterB1 = await source.currentLsn();
-  at.afterB1 = await pause();
-  await increment();
-  await mark('b2');
+  ({ full: full1, lsnAfterFirst: at.lsnAfterA1, afterFirst: at.afterA1 } = await fullWithIncrement('a1', 'a2'));
+  ({ full: full2, lsnAfterFirst: at.lsnAfterB1, afterFirst: at.afterB1 } = await fullWithIncrement('b1', 'b2'));
   await source.waitArchived();
   if (pg.runtime === 'local') {
     // The source, its slot and the archiver carry on across the switch (as in restore-timeline.test.ts).
@@ -93,10 +112,8 @@ beforeAll(async () => {
   await source.archiveAllAndStop();
 }, 300_000);
 
-afterAll(async () => {
-  await runner?.stopAll();
-  await source?.stop();
-});
+// source.stop() also stops every server the file restored.
+afterAll(() => source?.stop());
 
 describe('two full backups with increments: each target picks the right backup', () => {
   it('a time before the first full is refused, naming the window', async () => {
@@ -106,38 +123,17 @@ describe('two full backups with increments: each target picks the right backup',
   });
 
   it('--to-time between the fulls restores the first full, after the second the second, each with exactly its rows', async () => {
-    const cases = [
-      { name: 'time-between', toTime: at.afterA1, backup: full1, rows: ['a1'] },
-      { name: 'time-after', toTime: at.afterB1, backup: full2, rows: ['a1', 'a2', 'b1'] },
-    ];
-    for (const c of cases) {
-      const restored = await runner.restore({ name: c.name, toTime: c.toTime, start: true });
-      try {
-        expect(restored.result.plan.backup.backupId, c.name).toBe(c.backup.backupId);
-        expect(restored.result.reached?.state).toBe('promoted');
-        expect(await labels(restored), c.name).toEqual(c.rows);
-      } finally {
-        await runner.stop(restored);
-      }
-    }
+    await expectPicks([
+      { request: { name: 'time-between', toTime: at.afterA1 }, backup: full1, rows: ['a1'] },
+      { request: { name: 'time-after', toTime: at.afterB1 }, backup: full2, rows: ['a1', 'a2', 'b1'] },
+    ]);
   });
 
   it('--to-lsn between the fulls and after the second', async () => {
-    const cases = [
-      { name: 'lsn-between', toLsn: at.lsnAfterA1, backup: full1, rows: ['a1'] },
-      { name: 'lsn-after', toLsn: at.lsnAfterB1, backup: full2, rows: ['a1', 'a2', 'b1'] },
-    ];
-    for (const c of cases) {
-      const restored = await runner.restore({ name: c.name, toLsn: c.toLsn, start: true });
-      try {
-        expect(restored.result.plan.backup.backupId, c.name).toBe(c.backup.backupId);
-        expect(restored.result.reached?.state).toBe('promoted');
-        expect(restored.result.reached?.endReason).toMatch(/LSN/);
-        expect(await labels(restored), c.name).toEqual(c.rows);
-      } finally {
-        await runner.stop(restored);
-      }
-    }
+    await expectPicks([
+      { request: { name: 'lsn-between', toLsn: at.lsnAfterA1 }, backup: full1, rows: ['a1'], endReason: /LSN/ },
+      { request: { name: 'lsn-after', toLsn: at.lsnAfterB1 }, backup: full2, rows: ['a1', 'a2', 'b1'], endReason: /LSN/ },
+    ]);
   });
 
   it('--immediate stops at the newest full backup\'s consistent point', async () => {
@@ -171,15 +167,10 @@ describe('a restored server starts, stops and starts again with plain pg_ctl', (
     const targetDir = join(restoresDir, 'by-hand');
     const port = await freePort();
     runner.track(targetDir);
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'lifeboat.js'), '--config', source.fixture.configPath, 'restore', '--target-dir', targetDir, '--latest', '--port', String(port)], {
+    const { code, stdout, stderr } = await runCli(['restore', '--target-dir', targetDir, '--latest', '--port', String(port)], {
+      configPath: source.fixture.configPath,
       env: { ...source.fixture.env, LIFEBOAT_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((done) => child.once('close', done));
     expect(code, stderr).toBe(0);
     expect(isPostmasterRunning(targetDir)).toBe(false);
     const logFile = `${targetDir}.lifeboat-restore/postgres.log`;

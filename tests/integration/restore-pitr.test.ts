@@ -4,14 +4,14 @@
 // what the restore then does; --to-name stops at a named point; --latest loses nothing that reached the
 // repository (partial segment included); and, after the primary is deleted, the CLI restores from a fresh config
 // holding only the repository and the key.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIncrementalBackup } from '../../src/backup/incremental/run-incremental-backup.js';
 import type { FullBackupManifest } from '../../src/repository/backup-manifest.js';
 import { runRestorePoint } from '../../src/restore/run-restore-point.js';
 import { freePort } from '../harness/free-port.js';
+import { runCli } from '../harness/lifeboat-cli.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
 import { formatMicros, readSourceCommits, startRestoreSource, type RestoreSource, type SourceCommit } from '../harness/restore-source.js';
 import { balancesSql, isPostmasterRunning, type RestoredCluster, type RestoreRunner } from '../harness/restore-runner.js';
@@ -19,7 +19,6 @@ import { queryPostgres } from '../harness/postgres-query.js';
 import { waitFor } from '../harness/wait-for.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 let source: RestoreSource;
 let runner: RestoreRunner;
 let backup: FullBackupManifest;
@@ -105,10 +104,8 @@ beforeAll(async () => {
   latestBalances = (await pg.query<Record<string, string>>(balancesSql()))[0]!;
 }, 240_000);
 
-afterAll(async () => {
-  await runner?.stopAll();
-  await source?.stop();
-});
+// source.stop() also stops every server the file restored.
+afterAll(() => source?.stop());
 
 describe('restore to a point in time under pgbench load', () => {
   it('--dry-run writes nothing, and its plan is the one the restore then carries out (inclusive, at an exact commit time)', async () => {
@@ -252,16 +249,12 @@ describe('restore to a point in time under pgbench load', () => {
     const targetDir = join(fresh, 'data');
     const port = await freePort();
     runner.track(targetDir);
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'lifeboat.js'), '--config', configPath, 'restore', '--target-dir', targetDir, '--latest', '--start', '--port', String(port), '--json'], {
+    // Only PATH from this environment: the fresh config must be enough.
+    const { code, stdout, stderr } = await runCli(['restore', '--target-dir', targetDir, '--latest', '--start', '--port', String(port), '--json'], {
+      configPath,
       cwd: fresh,
-      env: { PATH: process.env.PATH, LIFEBOAT_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { LIFEBOAT_LOG_LEVEL: 'warn' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((done) => child.once('close', done));
     try {
       expect(code, stderr).toBe(0);
       const summary = JSON.parse(stdout) as { dryRun: boolean; backupId: string; reached: { state: string }; allObjectsPresent: boolean; wal: { lastIsPartial: boolean } };

@@ -3,9 +3,8 @@
 // server without promoting it, the restore reports the failure from the server log, and starting the server
 // again (plain pg_ctl) once the repository is back resumes recovery to the end with nothing lost; a planned WAL
 // segment that leaves the (reachable) repository after the plan fails the restore, named, never a success.
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecryptionSession } from '../../src/crypto/index.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors/index.js';
@@ -16,6 +15,7 @@ import { parseRestoreTarget } from '../../src/restore/restore-target.js';
 import { runRestorePoint } from '../../src/restore/run-restore-point.js';
 import { checkTargetDir, type TargetDirState } from '../../src/restore/target-dir.js';
 import type { GetOptions, Storage } from '../../src/storage/index.js';
+import { runCli } from '../harness/lifeboat-cli.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
 import { createRestoreRunner, HISTORY_IDS_SQL, isPostmasterRunning, readRestoredPort, type RestoreRequest, type RestoreRunner } from '../harness/restore-runner.js';
 import { repositoryPath, startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
@@ -24,7 +24,6 @@ import { runProcess } from '../harness/run-process.js';
 import { waitFor } from '../harness/wait-for.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 let source: RestoreSource;
 let runner: RestoreRunner;
 let backup: FullBackupManifest;
@@ -76,10 +75,8 @@ beforeAll(async () => {
   sourceIds = await source.archiveAllAndStop();
 }, 180_000);
 
-afterAll(async () => {
-  await runner?.stopAll();
-  await source?.stop();
-});
+// source.stop() also stops every server the file restored.
+afterAll(() => source?.stop());
 
 describe('restore refuses, with the reason and the fix, and writes nothing', () => {
   it('a time before the earliest or after the latest recoverable point, printing the window', async () => {
@@ -118,13 +115,10 @@ describe('restore refuses, with the reason and the fix, and writes nothing', () 
     expect(error.message).toMatch(/has no time zone/);
     expect(error.hint).toContain('"2026-11-29 14:02:59.123456Z" for UTC');
 
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'lifeboat.js'), '--config', source.fixture.configPath, 'restore', '--target-dir', join(restoresDir, 'cli-no-zone'), '--to-time', '2026-11-29 14:02:59'], {
+    const { code, stderr } = await runCli(['restore', '--target-dir', join(restoresDir, 'cli-no-zone'), '--to-time', '2026-11-29 14:02:59'], {
+      configPath: source.fixture.configPath,
       env: { ...source.fixture.env, LIFEBOAT_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((done) => child.once('close', done));
     expect(code).toBe(64);
     expect(stderr).toContain('error[usage]: the target time "2026-11-29 14:02:59" has no time zone');
     expect(stderr).toContain('HINT: add the zone it is meant in, e.g. "2026-11-29 14:02:59Z"');

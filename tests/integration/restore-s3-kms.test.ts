@@ -4,20 +4,19 @@
 // user) reads the bucket and asks KMS itself, with the credentials in the restore's 0600 fetch config: a sampler
 // watches that file (0600, the PostgreSQL OS user's, during recovery; gone after promotion) and every process's
 // command line (never a credential), and neither the CLI nor the restored server prints a Node-version warning.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../harness/free-port.js';
+import { runCli } from '../harness/lifeboat-cli.js';
 import { HISTORY_IDS_SQL, isPostmasterRunning, type RestoreRunner } from '../harness/restore-runner.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 import { postgresOsUser } from '../harness/run-as-postgres.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 /** Moto accepts any credentials: random ones, so the sampler can recognise them anywhere. */
 const CREDENTIALS = { accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64') };
 
@@ -55,10 +54,8 @@ beforeAll(async () => {
   await pg.stop();
 }, 240_000);
 
-afterAll(async () => {
-  await runner?.stopAll();
-  await source?.stop();
-});
+// source.stop() also stops every server the file restored.
+afterAll(() => source?.stop());
 
 describe('restore from S3 with KMS keys', () => {
   it('--latest, with the source gone, holds every commit whose WAL reached the bucket', async () => {
@@ -117,15 +114,10 @@ describe('restore from S3 with KMS keys through the CLI, sampled', () => {
     const port = await freePort();
     runner.track(targetDir);
     const sampler = startSampler(targetDir);
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'lifeboat.js'), '--config', source.fixture.configPath, 'restore', '--target-dir', targetDir, '--latest', '--start', '--port', String(port), '--json'], {
+    const { code, stdout, stderr } = await runCli(['restore', '--target-dir', targetDir, '--latest', '--start', '--port', String(port), '--json'], {
+      configPath: source.fixture.configPath,
       env: { ...source.fixture.env, LIFEBOAT_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((done) => child.once('close', done));
     const sampled = sampler.stop();
     try {
       expect(code, stderr).toBe(0);

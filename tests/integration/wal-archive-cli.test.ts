@@ -4,47 +4,36 @@
 // SIGTERM right after a commit still stores that commit in the partial shipped at stop.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stopOrphanedReceiver } from '../../src/backup/wal-archive/receivewal-process.js';
-import { parseLsn, toTimelineId, walSegmentOf, type Lsn, type WalSegmentName } from '../../src/postgres/index.js';
+import { parseLsn, walSegmentOf, type Lsn, type WalSegmentName } from '../../src/postgres/index.js';
 import { scanWalSegment } from '../../src/postgres/wal-scan/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
-import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
-import { createCapturedLog } from '../harness/captured-log.js';
-import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { Repository } from '../../src/repository/open-repository.js';
+import { registerArchiverSuite } from '../harness/archiver-suite.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { isProcessAlive } from '../harness/process-tree.js';
 import type { ServiceProcess } from '../harness/service-process.js';
 import { waitFor } from '../harness/wait-for.js';
 import {
-  ensureCliBuilt,
   findGaps,
+  FIRST_TIMELINE as TIMELINE,
   insertFillerRows,
   readStoredPlaintext,
   readStoredWal,
   spoolDirOfFixture,
   startArchiverProcess,
   startInProcessArchiver,
+  WAL_SEGMENT_BYTES as SEGMENT_BYTES,
   writeAndSwitch,
   type StoredWal,
 } from '../harness/wal-archiver-runner.js';
 
-const captured = createCapturedLog();
-const SEGMENT_BYTES = 16 * 1024 * 1024;
-const TIMELINE = toTimelineId(1);
 let pg: PostgresServer;
 let fixture: LifeboatFixture;
 let repository: Repository;
 
-beforeAll(async () => {
-  ensureCliBuilt();
-  pg = await startPostgres();
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  await pg.query('create table filler (id bigserial primary key, payload text not null)');
-}, 120_000);
-
-registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
+const captured = registerArchiverSuite({ cli: true }, (suite) => ({ pg, fixture, repository } = suite));
 
 const stored = (): Promise<StoredWal> => readStoredWal(repository.storage, 'main');
 

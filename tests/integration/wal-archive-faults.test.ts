@@ -3,27 +3,27 @@
 // a segment's name stops the archiver without uploading; WAL the server already removed is a named gap.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedSpool } from '../../src/backup/wal-archive/seed-spool.js';
 import { isLifeboatError } from '../../src/errors/index.js';
-import { nextWalSegment, parseLsn, parseWalSegment, toTimelineId, walSegmentName, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { nextWalSegment, parseLsn, parseWalSegment, walSegmentName, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
+import type { Repository } from '../../src/repository/open-repository.js';
 import { walSegmentKey } from '../../src/storage/index.js';
-import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
-import { createCapturedLog } from '../harness/captured-log.js';
+import { registerArchiverSuite } from '../harness/archiver-suite.js';
 import { createFaultyStorage } from '../harness/faulty-storage.js';
-import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { isProcessAlive } from '../harness/process-tree.js';
 import { waitFor } from '../harness/wait-for.js';
 import {
-  ensureCliBuilt,
   findGaps,
+  FIRST_TIMELINE as TIMELINE,
   listSpool,
   readStoredWal,
   spoolDirOfFixture,
   startArchiverProcess,
   startInProcessArchiver,
+  WAL_SEGMENT_BYTES as SEGMENT_BYTES,
   type InProcessArchiver,
   type StoredWal,
   insertFillerRows,
@@ -31,24 +31,12 @@ import {
 } from '../harness/wal-archiver-runner.js';
 import type { Storage } from '../../src/storage/index.js';
 
-const captured = createCapturedLog();
-const SEGMENT_BYTES = 16 * 1024 * 1024;
-const TIMELINE = toTimelineId(1);
 let pg: PostgresServer;
 let fixture: LifeboatFixture;
 let repository: Repository;
 
-beforeAll(async () => {
-  ensureCliBuilt();
-  // Small WAL retention so that, once the slots are gone, a few checkpoints really remove old segments.
-  pg = await startPostgres({ settings: { max_wal_size: '32MB', min_wal_size: '32MB', wal_keep_size: '0' } });
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  await pg.query('create table filler (id bigserial primary key, payload text not null)');
-}, 120_000);
-
-// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
+// Small WAL retention so that, once the slots are gone, a few checkpoints really remove old segments.
+const captured = registerArchiverSuite({ cli: true, postgres: { settings: { max_wal_size: '32MB', min_wal_size: '32MB', wal_keep_size: '0' } } }, (suite) => ({ pg, fixture, repository } = suite));
 
 function start(storage: Storage = repository.storage): InProcessArchiver {
   return startInProcessArchiver({ fixture, storage, keys: repository.keys, log: captured.log });

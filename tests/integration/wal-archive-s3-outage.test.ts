@@ -3,23 +3,19 @@
 // fast), then thawed with SIGCONT. The archiver must survive, keep reporting its state and lag while requests
 // hang, and catch up with every segment stored once and no gap. The shared moto servers are not touched.
 import { CreateBucketCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { WalArchiveState } from '../../src/backup/wal-archive/archiver-state.js';
 import { isLifeboatError } from '../../src/errors/index.js';
-import { toTimelineId, type WalSegmentName } from '../../src/postgres/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import type { WalSegmentName } from '../../src/postgres/index.js';
+import type { Repository } from '../../src/repository/open-repository.js';
 import { createS3Storage } from '../../src/storage/index.js';
-import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
-import { createCapturedLog } from '../harness/captured-log.js';
-import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import { registerArchiverSuite } from '../harness/archiver-suite.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../harness/moto.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait-for.js';
-import { findGaps, readStoredWal, startInProcessArchiver, writeAndSwitch, type StoredWal } from '../harness/wal-archiver-runner.js';
+import { findGaps, FIRST_TIMELINE as TIMELINE, readStoredWal, startInProcessArchiver, WAL_SEGMENT_BYTES as SEGMENT_BYTES, writeAndSwitch, type StoredWal } from '../harness/wal-archiver-runner.js';
 
-const captured = createCapturedLog();
-const SEGMENT_BYTES = 16 * 1024 * 1024;
-const TIMELINE = toTimelineId(1);
 /** How long moto stays frozen. */
 const OUTAGE_MS = 12_000;
 const BUCKET = 'lb-outage';
@@ -29,24 +25,21 @@ let pg: PostgresServer;
 let fixture: LifeboatFixture;
 let repository: Repository;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  const bucket = BUCKET;
-  const s3 = new S3Client({ region: moto.region, endpoint: moto.endpoint, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: moto.region as BucketLocationConstraint } }));
-  s3.destroy();
-  process.env.LB_OUTAGE_AWS_ACCESS_KEY_ID = MOTO_CREDENTIALS.accessKeyId;
-  process.env.LB_OUTAGE_AWS_SECRET_ACCESS_KEY = MOTO_CREDENTIALS.secretAccessKey;
-  const credentials = { accessKeyId: { env: 'LB_OUTAGE_AWS_ACCESS_KEY_ID' }, secretAccessKey: { env: 'LB_OUTAGE_AWS_SECRET_ACCESS_KEY' } };
-  pg = await startPostgres();
-  fixture = createLifeboatFixture(pg, {
-    overrides: { repository: { driver: 's3', bucket, region: moto.region, endpoint: moto.endpoint, forcePathStyle: true, prefix: 'outage/', credentials } },
-  });
-  repository = await openRepository(fixture.config, 'write');
-  await pg.query('create table filler (id bigserial primary key, payload text not null)');
-}, 120_000);
-
-registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
+// The fixture's repository is a bucket on this file's own moto server, started first.
+const captured = registerArchiverSuite(
+  async () => {
+    moto = await startMoto();
+    const bucket = BUCKET;
+    const s3 = new S3Client({ region: moto.region, endpoint: moto.endpoint, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: moto.region as BucketLocationConstraint } }));
+    s3.destroy();
+    process.env.LB_OUTAGE_AWS_ACCESS_KEY_ID = MOTO_CREDENTIALS.accessKeyId;
+    process.env.LB_OUTAGE_AWS_SECRET_ACCESS_KEY = MOTO_CREDENTIALS.secretAccessKey;
+    const credentials = { accessKeyId: { env: 'LB_OUTAGE_AWS_ACCESS_KEY_ID' }, secretAccessKey: { env: 'LB_OUTAGE_AWS_SECRET_ACCESS_KEY' } };
+    return { fixture: { overrides: { repository: { driver: 's3', bucket, region: moto.region, endpoint: moto.endpoint, forcePathStyle: true, prefix: 'outage/', credentials } } } };
+  },
+  (suite) => ({ pg, fixture, repository } = suite),
+);
 
 afterAll(async () => {
   if (frozen) process.kill(moto.pid, 'SIGCONT');

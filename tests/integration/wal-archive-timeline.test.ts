@@ -3,13 +3,12 @@
 // The archive must then hold the 00000002.history file, timeline 1 up to the switch, and timeline 2 after it.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nextWalSegment, parseLsn, toTimelineId, walSegmentOf, type WalSegmentName } from '../../src/postgres/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
-import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
-import { createCapturedLog } from '../harness/captured-log.js';
-import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { Repository } from '../../src/repository/open-repository.js';
+import { registerArchiverSuite } from '../harness/archiver-suite.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { currentTimeline as currentTimelineOf, promoteToNextTimeline } from '../harness/promote-timeline.js';
 import { waitFor } from '../harness/wait-for.js';
 import {
@@ -18,25 +17,16 @@ import {
   readStoredWal,
   spoolDirOfFixture,
   startInProcessArchiver,
+  WAL_SEGMENT_BYTES as SEGMENT_BYTES,
   writeAndSwitch as switchWal,
   type StoredWal,
 } from '../harness/wal-archiver-runner.js';
 
-const captured = createCapturedLog();
-const SEGMENT_BYTES = 16 * 1024 * 1024;
 let pg: PostgresServer;
 let fixture: LifeboatFixture;
 let repository: Repository;
 
-beforeAll(async () => {
-  pg = await startPostgres();
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  await pg.query('create table filler (id bigserial primary key, payload text not null)');
-}, 120_000);
-
-// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
+const captured = registerArchiverSuite({}, (suite) => ({ pg, fixture, repository } = suite));
 
 const writeAndSwitch = (): Promise<WalSegmentName> => switchWal(pg);
 

@@ -4,7 +4,7 @@
 // while the repository refuses writes. Kill -9 of the archiver, conflicts and gaps: wal-archive-faults.test.ts.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   formatLsn,
   isWalSegmentName,
@@ -12,50 +12,41 @@ import {
   nextWalSegment,
   parseLsn,
   segmentStartLsn,
-  toTimelineId,
   walSegmentOf,
   type Lsn,
   type WalSegmentName,
 } from '../../src/postgres/index.js';
 import { scanWalSegment } from '../../src/postgres/wal-scan/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
-import { registerArchiverSuiteHooks } from '../harness/archiver-suite.js';
-import { createCapturedLog } from '../harness/captured-log.js';
+import type { Repository } from '../../src/repository/open-repository.js';
+import { registerArchiverSuite } from '../harness/archiver-suite.js';
 import { createFaultyStorage } from '../harness/faulty-storage.js';
-import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { waitFor } from '../harness/wait-for.js';
 import {
   findGaps,
+  FIRST_TIMELINE as TIMELINE,
   listSpool,
   readStoredPlaintext,
   readStoredWal,
   spoolDirOfFixture,
   startInProcessArchiver,
+  WAL_SEGMENT_BYTES as SEGMENT_BYTES,
   type InProcessArchiver,
   type StoredWal,
   writeAndSwitch as switchWal,
 } from '../harness/wal-archiver-runner.js';
 import type { Storage } from '../../src/storage/index.js';
 
-const captured = createCapturedLog();
-const SEGMENT_BYTES = 16 * 1024 * 1024;
-const TIMELINE = toTimelineId(1);
 let pg: PostgresServer;
 let fixture: LifeboatFixture;
 let repository: Repository;
 let intervalMs: number;
 
-beforeAll(async () => {
-  pg = await startPostgres();
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
+const captured = registerArchiverSuite({}, (suite) => {
+  ({ pg, fixture, repository } = suite);
   intervalMs = fixture.config.clusters[0]!.wal.partialUploadIntervalSeconds * 1000;
-  await pg.query('create table filler (id bigserial primary key, payload text not null)');
-}, 120_000);
-
-// The archiver's warnings explain most failures (a receiver that kept stopping, a repository error).
-registerArchiverSuiteHooks(captured, () => ({ pg, fixture, repository }));
+});
 
 function start(storage: Storage = repository.storage): InProcessArchiver {
   return startInProcessArchiver({ fixture, storage, keys: repository.keys, log: captured.log });
