@@ -34,5 +34,7 @@ export function usageErrorFromCommander(error: CommanderError, program: Command,
   const [first = error.message, ...more] = error.message.split('\n');
   const suggestions = more.map((line) => line.trim().replace(/^\((.*)\)$/, '$1')).filter((line) => line !== '');
   const help = `run \`${commandPath(program, commandWords(argv))} --help\` for usage`;
-  return new LifeboatError('usage', first.replace(/^error: /, ''), { hint: [...suggestions.map((s) => s.replace(/^D/, 'd')), help].join('; ') });
+  // "did you mean full? Or run ..." reads as one sentence; a bare "?;" did not.
+  const hint = suggestions.length > 0 ? `${suggestions.map((s) => s.replace(/^D/, 'd')).join(' ')} Or ${help}` : help;
+  return new LifeboatError('usage', first.replace(/^error: /, ''), { hint });
 }

@@ -15,8 +15,8 @@ describe('commander errors', () => {
   it.each([
     [['restore', '--latest'], "error[usage]: required option '--target-dir <dir>' not specified", 'HINT: run `lifeboat restore --help` for usage'],
     [['backup', 'full', '--bogus'], "error[usage]: unknown option '--bogus'", 'HINT: run `lifeboat backup full --help` for usage'],
-    [['-c', 'x.yaml', 'bakup'], "error[usage]: unknown command 'bakup'", 'HINT: did you mean backup?; run `lifeboat --help` for usage'],
-    [['backup', 'fulll'], "error[usage]: unknown command 'fulll'", 'HINT: did you mean full?; run `lifeboat backup --help` for usage'],
+    [['-c', 'x.yaml', 'bakup'], "error[usage]: unknown command 'bakup'", 'HINT: did you mean backup? Or run `lifeboat --help` for usage'],
+    [['backup', 'fulll'], "error[usage]: unknown command 'fulll'", 'HINT: did you mean full? Or run `lifeboat backup --help` for usage'],
     [['restore-point'], "error[usage]: missing required argument 'name'", 'HINT: run `lifeboat restore-point --help` for usage'],
     [['verify', 'extra'], "error[usage]: too many arguments for 'verify'", 'HINT: run `lifeboat verify --help` for usage'],
   ])('lifeboat %j prints error[usage] with a HINT and exits 64', (args, error, hint) => {
