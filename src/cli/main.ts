@@ -38,6 +38,7 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
+  daemon: { load: async () => [(await import('./commands/daemon.js')).registerDaemon] },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */
