@@ -13,7 +13,12 @@ const ABORT_DEADLINE_MS = 60_000;
 /** How often the parent pid is checked (the IPC disconnect comes first; this is the safety net). */
 const PARENT_POLL_MS = 1_000;
 
-function toChildError(error: unknown): ChildError {
+function toChildError(error: unknown, signal: AbortSignal): ChildError {
+  // A run aborted mid-step may surface the runtime's AbortError: the job was aborted, and says why.
+  if (signal.aborted && !isLifeboatError(error)) {
+    const reason = signal.reason instanceof Error ? signal.reason.message : 'aborted';
+    return { code: 'aborted', message: `the job was aborted: ${reason}` };
+  }
   if (isLifeboatError(error)) return { code: error.code, message: redactSecrets(error.message), ...(error.hint ? { hint: redactSecrets(error.hint) } : {}) };
   return { code: 'internal', message: redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error)) };
 }
@@ -67,6 +72,6 @@ export function runJobChildProcess(): void {
   process.on('SIGINT', () => abort('the job process received SIGINT'));
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'abort') abort(message.reason);
-    else if (message.type === 'start') start(message).catch((error: unknown) => report({ type: 'result', ok: false, error: toChildError(error) }));
+    else if (message.type === 'start') start(message).catch((error: unknown) => report({ type: 'result', ok: false, error: toChildError(error, controller.signal) }));
   });
 }
