@@ -39,6 +39,8 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
   daemon: { load: async () => [(await import('./commands/daemon.js')).registerDaemon] },
+  jobs: { description: 'jobs run by the daemons', load: async () => [(await import('./commands/jobs-run.js')).registerJobsRun] },
+  status: { load: async () => [(await import('./commands/status.js')).registerStatus] },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */

@@ -16,6 +16,7 @@ import { enqueueRun, openQueue } from '../../src/jobs/job-queues.js';
 import { lockKey, queueName } from '../../src/jobs/redis-keys.js';
 import { listRecentRuns, loadRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
+import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { isProcessAlive, listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
@@ -56,11 +57,11 @@ afterAll(async () => {
   fixture?.cleanup();
 });
 
-function daemonConfig(name: string, options: { schedules?: Record<string, string>; shutdownTimeoutSeconds?: number } = {}): string {
+function daemonConfig(name: string, options: { schedules?: Record<string, string>; shutdownTimeoutSeconds?: number; jobs?: string[] } = {}): string {
   return writeDaemonConfig(fixture, name, {
     top: {
       redis: { url: redisServer.url, prefix: PREFIX },
-      daemon: { listen: '127.0.0.1:0', shutdownTimeoutSeconds: options.shutdownTimeoutSeconds ?? 60, lockLeaseSeconds: 4 },
+      daemon: { listen: '127.0.0.1:0', shutdownTimeoutSeconds: options.shutdownTimeoutSeconds ?? 60, lockLeaseSeconds: 4, ...(options.jobs ? { jobs: options.jobs } : {}) },
     },
     cluster: { schedules: options.schedules ?? {} },
   });
@@ -82,8 +83,10 @@ describe('daemons on one Redis', () => {
   it('run each due run exactly once, done or skipped, and base-backup runs never overlap', async () => {
     catalogBefore = (await loadBackupCatalog(repository.storage, 'main')).length;
     const load = pgbench(pg, ['-c', '1', '-R', '20', '-T', '40', '-n']);
-    for (const name of ['d1', 'd2', 'd3']) daemons.push(startDaemon(fixture, name, daemonConfig(name, { schedules: SCHEDULES })));
-    await Promise.all(daemons.map((d) => d.waitForLine('ready', (line) => line.msg === 'daemon ready')));
+    // d3 is placed for verify only (as a drill host would be): no backup may ever run there.
+    for (const name of ['d1', 'd2', 'd3']) daemons.push(startDaemon(fixture, name, daemonConfig(name, { schedules: SCHEDULES, ...(name === 'd3' ? { jobs: ['verify'] } : {}) })));
+    const ready = await Promise.all(daemons.map((d) => d.waitForLine('ready', (line) => line.msg === 'daemon ready')));
+    const verifyOnly = ready[2]!.daemonId as string;
     windowStart = new Date();
     await new Promise((resolve) => setTimeout(resolve, 40_000));
     await load;
@@ -118,6 +121,8 @@ describe('daemons on one Redis', () => {
     for (let i = 0; i < base.length; i++) for (let j = i + 1; j < base.length; j++) expect(overlaps(base[i]!, base[j]!), `${base[i]!.runKey} vs ${base[j]!.runKey}`).toBe(false);
     for (const skipped of records.filter((r) => r.state === 'skipped')) expect(skipped.message).toMatch(/lock of cluster "main" is held by (full|incr) run main\.(full|incr)@.* on daemon /);
 
+    expect(records.filter((r) => r.daemonId === verifyOnly && r.kind !== 'verify')).toEqual([]);
+
     // Several daemons took work, and every job log line names its job, kind and cluster; no secret anywhere.
     const workers = new Set(records.filter((r) => r.state === 'done').map((r) => r.daemonId));
     expect(workers.size).toBeGreaterThanOrEqual(2);
@@ -147,6 +152,29 @@ describe('daemons on one Redis', () => {
       await queue.close();
     }
   }, 60_000);
+
+  it('jobs run --wait follows an on-demand run to its end; status shows catalog, schedules and daemons', async () => {
+    const run = await runLifeboatCli(fixture, ['--config', daemons[0]!.configPath, 'jobs', 'run', 'full', '--wait'], { timeoutMs: 90_000 });
+    // A scheduled incr may hold the lock at that moment: then the run is skipped, and says so with `locked`.
+    expect([0, 91], run.stderr).toContain(run.code);
+    if (run.code === 0) expect(run.stdout).toMatch(/full run done on daemon .*: full backup \d{8}T\d{6}Z-F/);
+    else expect(run.stderr).toMatch(/error\[locked\]: skipped: the base-backup lock of cluster "main" is held by/);
+
+    const status = await runLifeboatCli(fixture, ['--config', daemons[0]!.configPath, 'status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { clusters: { cluster: string; lastSuccess: Record<string, { backupId?: string }>; next: { kind: string; nextRunAt?: string; missingInRedis: boolean }[] }[]; daemons: { id: string; scheduleHash: string }[] };
+    const main = parsed.clusters[0]!;
+    const catalog = await loadBackupCatalog(repository.storage, 'main');
+    expect(main.lastSuccess.full?.backupId).toBe(catalog.filter((m) => m.type === 'full').at(-1)!.backupId);
+    expect(main.lastSuccess.verify).toBeDefined();
+    expect(main.next.map((n) => n.kind).sort()).toEqual(['full', 'incr', 'verify']);
+    expect(main.next.every((n) => !n.missingInRedis && n.nextRunAt !== undefined)).toBe(true);
+    expect(parsed.daemons).toHaveLength(3);
+    expect(new Set(parsed.daemons.map((d) => d.scheduleHash)).size).toBe(1);
+    const text = await runLifeboatCli(fixture, ['--config', daemons[0]!.configPath, 'status']);
+    expect(text.stdout).toMatch(/full +last ok .* ago\) \d{8}T\d{6}Z-F; next .*/);
+    for (const output of [run.stdout, run.stderr, status.stdout, text.stdout]) expect(output).not.toContain(pg.lifeboat.password);
+  }, 120_000);
 
   it('stop gracefully on SIGTERM: exit 0, no child left', async () => {
     const exits = await Promise.all(
