@@ -1,0 +1,123 @@
+// The daemon and its Redis: a Redis restart without persistence (every queue, scheduler and record lost) is
+// survived, the schedules are re-created from the config and resume without duplicates; and a run missed while
+// every daemon was down runs once when one comes back, not once per missed slot. The job is `verify` of an empty
+// repository, so no PostgreSQL is needed: each run ends `failed` with objectNotFound ("no backups"), which is not
+// retried, so every due slot has exactly one final record.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextCronRuns, parseConfig, resolveConfig } from '../../src/config/index.js';
+import { openQueue, queueName } from '../../src/jobs/job-queues.js';
+import { listRecentRuns, type RunRecord } from '../../src/jobs/run-record.js';
+import { openRepository } from '../../src/repository/open-repository.js';
+import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
+import { freePort } from '../harness/free-port.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import { pingRedis } from '../harness/redis.js';
+import { startServiceProcess, waitUntilServiceReady, type ServiceProcess } from '../harness/service-process.js';
+import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
+import { waitFor } from '../harness/wait-for.js';
+
+const PREFIX = 'lbredis';
+const EVERY_2S = '*/2 * * * * *';
+let dir: string;
+let port: number;
+let redisProcess: ServiceProcess | undefined;
+let redis: Redis;
+let fixture: LifeboatFixture;
+const daemons: DaemonProcess[] = [];
+
+/** A redis-server on `port` without persistence: stopping it loses everything, as a restart without AOF does. */
+async function startRedisServer(): Promise<void> {
+  const service = startServiceProcess({ command: 'redis-server', args: ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], cwd: dir });
+  await waitUntilServiceReady(service, `redis-server on port ${port}`, () => pingRedis('127.0.0.1', port), 30_000);
+  redisProcess = service;
+}
+
+beforeAll(async () => {
+  ensureCliBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'lifeboat-daemon-redis-'));
+  port = await freePort();
+  await startRedisServer();
+  redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const raw = {
+    clusters: [{ name: 'main', postgres: { host: '127.0.0.1', user: 'lifeboat' }, schedules: { verify: EVERY_2S } }],
+    repository: { driver: 'fs', path: './repo' },
+    encryption: { provider: 'local', keyFile: './keys/lifeboat.key' },
+    redis: { url: `redis://127.0.0.1:${port}/0`, prefix: PREFIX },
+    daemon: { listen: '127.0.0.1:0', lockLeaseSeconds: 4, shutdownTimeoutSeconds: 10 },
+  };
+  const configPath = join(dir, 'lifeboat.yaml');
+  writeFileSync(configPath, JSON.stringify(raw), { mode: 0o600 });
+  const config = resolveConfig(parseConfig(raw, 'test'), configPath, {});
+  // The key exists before any job reads the (empty) repository.
+  (await openRepository(config, 'write')).close();
+  fixture = { dir, config, configPath, env: { ...process.env }, cleanup: () => undefined };
+}, 60_000);
+
+afterAll(async () => {
+  for (const daemon of daemons) daemon.child.kill('SIGKILL');
+  redis?.disconnect();
+  await redisProcess?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function verifyRecords(): Promise<RunRecord[]> {
+  return (await listRecentRuns(redis, PREFIX, 1000)).filter((r) => r.kind === 'verify' && r.dueAt !== undefined).sort((a, b) => a.dueAt!.localeCompare(b.dueAt!));
+}
+
+/** Every 2-second slot from the first to the last recorded due time has exactly its one final record. */
+function expectContiguous(records: RunRecord[]): void {
+  const first = new Date(Date.parse(records[0]!.dueAt!) - 1);
+  const last = Date.parse(records.at(-1)!.dueAt!);
+  const slots = nextCronRuns(EVERY_2S, 'UTC', first, 100).filter((d) => d.getTime() <= last).map((d) => d.toISOString());
+  expect(records.map((r) => r.dueAt)).toEqual(slots);
+  for (const record of records) expect(record, JSON.stringify(record)).toMatchObject({ state: 'failed', errorCode: 'objectNotFound', attempt: 1 });
+  expect(records.filter((r) => (r.duplicates ?? 0) > 0)).toEqual([]);
+}
+
+describe('the daemon and its Redis', () => {
+  it('survives a Redis restart without persistence: schedules re-created, runs resume without duplicates', async () => {
+    const daemon = startDaemon(fixture, 'd1', writeDaemonConfig(fixture, 'd1', {}));
+    daemons.push(daemon);
+    await daemon.waitForLine('ready', (line) => line.msg === 'daemon ready');
+    await waitFor('two verify runs', async () => (await verifyRecords()).filter((r) => r.state === 'failed').length >= 2 || undefined, { timeoutMs: 30_000 });
+
+    await redisProcess!.stop();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await startRedisServer();
+    const restartedAt = new Date();
+    expect(await redis.exists(`${PREFIX}:queues`)).toBe(0);
+    await daemon.waitForLine('reconnect', (line) => line.msg === 'redis connection restored; reconciling the job schedulers', 30_000);
+    await waitFor('three verify runs after the restart', async () => (await verifyRecords()).filter((r) => r.state === 'failed').length >= 3 || undefined, { timeoutMs: 40_000 });
+    const after = await verifyRecords();
+    expect(Date.parse(after[0]!.dueAt!)).toBeGreaterThanOrEqual(restartedAt.getTime() - 2_000);
+    expectContiguous(after.filter((r) => r.state !== 'running'));
+    const queue = openQueue(queueName('main', 'verify'), { host: '127.0.0.1', port, maxRetriesPerRequest: null }, PREFIX);
+    expect(await queue.getJobScheduler('main.verify')).toMatchObject({ pattern: EVERY_2S });
+    await queue.close();
+  }, 120_000);
+
+  it('runs a schedule missed while every daemon was down once when one comes back', async () => {
+    const first = daemons.pop()!;
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    const downAt = Date.now();
+    const before = new Set((await verifyRecords()).map((r) => r.runKey));
+    // Four slots pass with no daemon.
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    const back = startDaemon(fixture, 'd2', writeDaemonConfig(fixture, 'd2', {}));
+    daemons.push(back);
+    await back.waitForLine('ready', (line) => line.msg === 'daemon ready');
+    const backAt = Date.now();
+    await waitFor('two runs after the return', async () => (await verifyRecords()).filter((r) => !before.has(r.runKey) && Date.parse(r.dueAt!) > backAt && r.state === 'failed').length >= 2 || undefined, {
+      timeoutMs: 30_000,
+    });
+    const missed = (await verifyRecords()).filter((r) => !before.has(r.runKey) && Date.parse(r.dueAt!) > downAt - 2_000 && Date.parse(r.dueAt!) < backAt - 2_000);
+    expect(missed.map((r) => `${r.dueAt} ${r.state} ${r.daemonId}`)).toHaveLength(1);
+    expect(missed[0]!.state).toBe('failed');
+  }, 120_000);
+});
