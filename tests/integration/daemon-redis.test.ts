@@ -83,15 +83,30 @@ describe('the daemon and its Redis', () => {
   it('survives a Redis restart without persistence: schedules re-created, runs resume without duplicates', async () => {
     const daemon = startDaemon(fixture, 'd1', writeDaemonConfig(fixture, 'd1', {}));
     daemons.push(daemon);
-    await daemon.waitForLine('ready', (line) => line.msg === 'daemon ready');
+    const ready = await daemon.waitForLine('ready', (line) => line.msg === 'daemon ready');
+    const probe = async (path: string): Promise<number> => (await fetch(`http://${ready.listen as string}${path}`, { signal: AbortSignal.timeout(10_000) })).status;
+    expect(await probe('/healthz')).toBe(200);
+    expect(await probe('/readyz')).toBe(200);
+
+    // One daemon per state folder: a second one on the same config is refused, naming the holder's pid.
+    const second = startDaemon(fixture, 'd1-again', daemon.configPath);
+    const refused = await second.exited;
+    expect(refused.code).toBe(91);
+    expect(second.output()).toContain(`error[locked]: another process holds the daemon lock on ${join(dir, 'state-d1')}: pid ${daemon.pid}`);
+
     await waitFor('two verify runs', async () => (await verifyRecords()).filter((r) => r.state === 'failed').length >= 2 || undefined, { timeoutMs: 30_000 });
 
     await redisProcess!.stop();
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Alive, not ready, while Redis is away.
+    expect(await probe('/healthz')).toBe(200);
+    expect(await probe('/readyz')).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     await startRedisServer();
     const restartedAt = new Date();
-    expect(await redis.exists(`${PREFIX}:queues`)).toBe(0);
     await daemon.waitForLine('reconnect', (line) => line.msg === 'redis connection restored; reconciling the job schedulers', 30_000);
+    // The restart lost the scheduler: the reconcile after the reconnect adds it again.
+    const reconciled = await daemon.waitForLine('re-reconcile', (line) => line.msg === 'job schedulers reconciled with the config' && Date.parse(line.time as string) >= restartedAt.getTime() - 1_000, 30_000);
+    expect(reconciled.added).toEqual(['main.verify']);
     await waitFor('three verify runs after the restart', async () => (await verifyRecords()).filter((r) => r.state === 'failed').length >= 3 || undefined, { timeoutMs: 40_000 });
     const after = await verifyRecords();
     expect(Date.parse(after[0]!.dueAt!)).toBeGreaterThanOrEqual(restartedAt.getTime() - 2_000);
