@@ -9,6 +9,8 @@ import { daemonInfoKey, daemonsKey } from './redis-keys.js';
 export const HEARTBEAT_MS = 5_000;
 /** A daemon not seen for this long is not alive. */
 export const DAEMON_ALIVE_MS = 3 * HEARTBEAT_MS;
+/** A daemon not seen for this long is forgotten (every start registers a new id). */
+const FORGET_AFTER_MS = 24 * 3600 * 1000;
 
 const daemonInfoSchema = z.object({
   id: z.string(),
@@ -42,6 +44,8 @@ export async function startHeartbeat(redis: Redis, prefix: string, info: DaemonI
   let warnedAbout = '';
   const beat = async (): Promise<void> => {
     const now = Date.now();
+    const forgotten = await redis.zrangebyscore(daemonsKey(prefix), '-inf', now - FORGET_AFTER_MS);
+    if (forgotten.length > 0) await redis.multi().zrem(daemonsKey(prefix), ...forgotten).hdel(daemonInfoKey(prefix), ...forgotten).exec();
     await redis
       .multi()
       .zadd(daemonsKey(prefix), now, info.id)
