@@ -2,8 +2,10 @@
 // survived, the schedules are re-created from the config and resume without duplicates; and a run missed while
 // every daemon was down runs once when one comes back, not once per missed slot. The job is `verify` of an empty
 // repository, so no PostgreSQL is needed: each run ends `failed` with objectNotFound ("no backups"), which is not
-// retried, so every due slot has exactly one final record.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// retried, so every due slot has exactly one final record. Redis requires a password (a secret reference): it
+// appears in no log line, no status output and no process command line.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,7 +17,7 @@ import { openRepository } from '../../src/repository/open-repository.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
 import { freePort } from '../harness/free-port.js';
 import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { pingRedis } from '../harness/redis.js';
+import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { startServiceProcess, waitUntilServiceReady, type ServiceProcess } from '../harness/service-process.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -29,11 +31,39 @@ let redis: Redis;
 let fixture: LifeboatFixture;
 const daemons: DaemonProcess[] = [];
 
+const REDIS_PASSWORD = `redis-${randomBytes(12).toString('hex')}`;
+
+async function pingWithPassword(): Promise<boolean> {
+  const client = new Redis({ host: '127.0.0.1', port, password: REDIS_PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** A redis-server on `port` without persistence: stopping it loses everything, as a restart without AOF does. */
 async function startRedisServer(): Promise<void> {
-  const service = startServiceProcess({ command: 'redis-server', args: ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], cwd: dir });
-  await waitUntilServiceReady(service, `redis-server on port ${port}`, () => pingRedis('127.0.0.1', port), 30_000);
+  // The password goes in a config file, not on redis-server's command line.
+  writeFileSync(join(dir, 'redis.conf'), `requirepass ${REDIS_PASSWORD}\n`, { mode: 0o600 });
+  const service = startServiceProcess({ command: 'redis-server', args: [join(dir, 'redis.conf'), '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], cwd: dir });
+  await waitUntilServiceReady(service, `redis-server on port ${port}`, pingWithPassword, 30_000);
   redisProcess = service;
+}
+
+/** The command lines of `pids` (NUL-separated arguments joined by spaces). */
+function commandLines(pids: readonly number[]): string {
+  return pids.map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      return '';
+    }
+  }).join('\n');
 }
 
 beforeAll(async () => {
@@ -41,21 +71,22 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-daemon-redis-'));
   port = await freePort();
   await startRedisServer();
-  redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
+  redis = new Redis({ host: '127.0.0.1', port, password: REDIS_PASSWORD, maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const raw = {
     clusters: [{ name: 'main', postgres: { host: '127.0.0.1', user: 'lifeboat' }, schedules: { verify: EVERY_2S } }],
     repository: { driver: 'fs', path: './repo' },
     encryption: { provider: 'local', keyFile: './keys/lifeboat.key' },
-    redis: { url: `redis://127.0.0.1:${port}/0`, prefix: PREFIX },
+    redis: { url: `redis://127.0.0.1:${port}/0`, prefix: PREFIX, password: { env: 'LB_TEST_REDIS_PASSWORD' } },
     daemon: { listen: '127.0.0.1:0', lockLeaseSeconds: 4, shutdownTimeoutSeconds: 10 },
   };
   const configPath = join(dir, 'lifeboat.yaml');
   writeFileSync(configPath, JSON.stringify(raw), { mode: 0o600 });
-  const config = resolveConfig(parseConfig(raw, 'test'), configPath, {});
+  const env = { ...process.env, LB_TEST_REDIS_PASSWORD: REDIS_PASSWORD };
+  const config = resolveConfig(parseConfig(raw, 'test'), configPath, env);
   // The key exists before any job reads the (empty) repository.
   (await openRepository(config, 'write')).close();
-  fixture = { dir, config, configPath, env: { ...process.env }, cleanup: () => undefined };
+  fixture = { dir, config, configPath, env, cleanup: () => undefined };
 }, 60_000);
 
 afterAll(async () => {
@@ -111,7 +142,7 @@ describe('the daemon and its Redis', () => {
     const after = await verifyRecords();
     expect(Date.parse(after[0]!.dueAt!)).toBeGreaterThanOrEqual(restartedAt.getTime() - 2_000);
     expectContiguous(after.filter((r) => r.state !== 'running'));
-    const queue = openQueue(queueName('main', 'verify'), { host: '127.0.0.1', port, maxRetriesPerRequest: null }, PREFIX);
+    const queue = openQueue(queueName('main', 'verify'), { host: '127.0.0.1', port, password: REDIS_PASSWORD, maxRetriesPerRequest: null }, PREFIX);
     expect(await queue.getJobScheduler('main.verify')).toMatchObject({ pattern: EVERY_2S });
     await queue.close();
   }, 120_000);
@@ -134,5 +165,18 @@ describe('the daemon and its Redis', () => {
     const missed = (await verifyRecords()).filter((r) => !before.has(r.runKey) && Date.parse(r.dueAt!) > downAt - 2_000 && Date.parse(r.dueAt!) < backAt - 2_000);
     expect(missed.map((r) => `${r.dueAt} ${r.state} ${r.daemonId}`)).toHaveLength(1);
     expect(missed[0]!.state).toBe('failed');
+
+    // The Redis password: in no log line, no status output, no command line of the daemon or its job children.
+    const childCommandLines: string[] = [];
+    await waitFor('a job child', () => {
+      childCommandLines.push(commandLines(back.descendants()));
+      return back.descendants().length > 0 || undefined;
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    const status = await runLifeboatCli(fixture, ['status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ daemons: [{ scheduleHash: expect.any(String) }] });
+    for (const text of [status.stdout, status.stderr, commandLines([back.pid]), ...childCommandLines, ...daemons.map((d) => d.output()), first.output()]) {
+      expect(text).not.toContain(REDIS_PASSWORD);
+    }
   }, 120_000);
 });
