@@ -39,7 +39,11 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
   daemon: { load: async () => [(await import('./commands/daemon.js')).registerDaemon] },
-  jobs: { description: 'jobs run by the daemons', load: async () => [(await import('./commands/jobs-run.js')).registerJobsRun] },
+  jobs: {
+    description: 'jobs run by the daemons',
+    load: async () => [(await import('./commands/jobs-run.js')).registerJobsRun, (await import('./commands/jobs-list.js')).registerJobsList],
+  },
+  schedules: { description: 'pause and resume scheduled runs', load: async () => [(await import('./commands/schedules.js')).registerSchedules] },
   status: { load: async () => [(await import('./commands/status.js')).registerStatus] },
 };
 

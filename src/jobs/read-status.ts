@@ -10,6 +10,7 @@ import { describeError } from '../errors/index.js';
 import { describeCluster, type ClusterCatalog } from '../repository/describe-cluster.js';
 import type { Repository } from '../repository/open-repository.js';
 import { listAliveDaemons, type AliveDaemon } from './daemon-registry.js';
+import { listPausedSchedules } from './pause-schedules.js';
 import { planSchedulers } from './plan-schedulers.js';
 import { listRecentRuns, type RunRecord } from './run-record.js';
 
@@ -28,7 +29,8 @@ export interface ClusterStatus {
   window?: ClusterCatalog['window'];
   /** Repository problem reading the catalog, if any. */
   catalogError?: string;
-  next: { kind: string; schedule: string; nextRunAt?: string; missingInRedis: boolean }[];
+  /** `paused`: by `schedules pause`; `missingInRedis`: configured, not paused, yet no scheduler (no daemon reconciled). */
+  next: { kind: string; schedule: string; nextRunAt?: string; paused: boolean; missingInRedis: boolean }[];
   running: RunRecord[];
   recentProblems: RunRecord[];
 }
@@ -60,6 +62,7 @@ export async function readStatus(options: {
   const now = options.now ?? new Date();
   const records = await listRecentRuns(redis, prefix, 2000);
   const schedulers = planSchedulers(config);
+  const paused = new Set(await listPausedSchedules(redis, prefix));
   const clusters: ClusterStatus[] = [];
   for (const cluster of config.clusters) {
     const status: ClusterStatus = { cluster: cluster.name, lastSuccess: {}, next: [], running: [], recentProblems: [] };
@@ -89,7 +92,8 @@ export async function readStatus(options: {
         kind: scheduler.kind,
         schedule: scheduler.pattern,
         ...(held?.next ? { nextRunAt: new Date(held.next).toISOString() } : {}),
-        missingInRedis: !held,
+        paused: paused.has(scheduler.schedulerId),
+        missingInRedis: !held && !paused.has(scheduler.schedulerId),
       });
     }
     status.running = ours.filter((r) => r.state === 'running');

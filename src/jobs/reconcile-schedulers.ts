@@ -7,13 +7,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log/index.js';
 import { openQueue } from './job-queues.js';
 import { planQueues, planSchedulers, type ScheduleConfig } from './plan-schedulers.js';
-import { knownQueuesKey } from './redis-keys.js';
+import { knownQueuesKey, pausedSchedulersKey } from './redis-keys.js';
 import { DEFAULT_JOB_OPTIONS } from './retry-policy.js';
 
 export interface ReconcileResult {
   added: string[];
   changed: string[];
   removed: string[];
+  /** Configured but paused (`schedules pause`): left out. */
+  paused: string[];
 }
 
 export async function reconcileSchedulers(
@@ -23,11 +25,13 @@ export async function reconcileSchedulers(
   prefix: string,
   log: Logger,
 ): Promise<ReconcileResult> {
-  const desired = planSchedulers(config);
+  // A paused schedule is not configured for now: reconciling removes it, and no daemon start brings it back.
+  const paused = new Set(await redis.smembers(pausedSchedulersKey(prefix)));
+  const desired = planSchedulers(config).filter((s) => !paused.has(s.schedulerId));
   const configured = planQueues(config).map((q) => q.queue);
   if (configured.length > 0) await redis.sadd(knownQueuesKey(prefix), ...configured);
   const queues = [...new Set([...(await redis.smembers(knownQueuesKey(prefix))), ...configured])].sort();
-  const result: ReconcileResult = { added: [], changed: [], removed: [] };
+  const result: ReconcileResult = { added: [], changed: [], removed: [], paused: planSchedulers(config).filter((s) => paused.has(s.schedulerId)).map((s) => s.schedulerId) };
   for (const name of queues) {
     const queue: Queue = openQueue(name, connection, prefix);
     queue.on('error', (error) => log.warn({ err: error, queue: name }, 'queue connection error'));

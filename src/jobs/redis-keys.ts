@@ -49,3 +49,8 @@ export function daemonsKey(prefix: string): string {
 export function daemonInfoKey(prefix: string): string {
   return `${prefix}:daemon-info`;
 }
+
+/** Set of paused scheduler ids (`schedules pause`): reconciling leaves them out until `schedules resume`. */
+export function pausedSchedulersKey(prefix: string): string {
+  return `${prefix}:paused-schedules`;
+}

@@ -179,4 +179,36 @@ describe('the daemon and its Redis', () => {
       expect(text).not.toContain(REDIS_PASSWORD);
     }
   }, 120_000);
+
+  it('pauses and resumes schedules for a maintenance window; jobs list shows the runs', async () => {
+    const pause = await runLifeboatCli(fixture, ['schedules', 'pause', 'verify']);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(pause.stdout).toContain('paused: main.verify; schedulers removed: main.verify');
+    const pausedAt = Date.now();
+    const status = JSON.parse((await runLifeboatCli(fixture, ['status', '--json'])).stdout) as { clusters: { next: { kind: string; paused: boolean }[] }[] };
+    expect(status.clusters[0]!.next).toEqual([expect.objectContaining({ kind: 'verify', paused: true, missingInRedis: false })]);
+    // Three slots pass: none runs (a run already started when the pause came may still end).
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect((await verifyRecords()).filter((r) => Date.parse(r.dueAt!) > pausedAt + 1_000)).toEqual([]);
+    // A daemon restart does not bring a paused schedule back.
+    const daemon = daemons.pop()!;
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.exited).code).toBe(0);
+    const again = startDaemon(fixture, 'd3', writeDaemonConfig(fixture, 'd3', {}));
+    daemons.push(again);
+    const reconciled = await again.waitForLine('reconciled', (line) => line.msg === 'job schedulers reconciled with the config');
+    expect(reconciled).toMatchObject({ added: [], paused: ['main.verify'] });
+
+    const resume = await runLifeboatCli(fixture, ['schedules', 'resume']);
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(resume.stdout).toContain('schedulers re-created: main.verify');
+    const resumedAt = Date.now();
+    await waitFor('runs after the resume', async () => (await verifyRecords()).filter((r) => Date.parse(r.dueAt!) > resumedAt && r.state !== 'running').length >= 1 || undefined, { timeoutMs: 20_000 });
+
+    const list = await runLifeboatCli(fixture, ['jobs', 'list', '--failed', '--limit', '3']);
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/ failed +verify main {2}main\.verify@\S+ {2}\S+ {2}\[objectNotFound\] verification of cluster "main"/);
+  }, 120_000);
 });

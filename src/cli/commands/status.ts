@@ -22,7 +22,7 @@ function formatStatus(status: DaemonStatus): string {
     for (const kind of ['full', 'diff', 'incr', 'verify'] as const) {
       const last = cluster.lastSuccess[kind];
       const next = cluster.next.find((n) => n.kind === kind);
-      const nextText = next ? (next.missingInRedis ? `schedule "${next.schedule}" NOT IN REDIS (no daemon has reconciled it)` : `next ${next.nextRunAt ?? '?'} ("${next.schedule}")`) : 'on demand only';
+      const nextText = next ? (next.paused ? `schedule "${next.schedule}" PAUSED (lifeboat schedules resume)` : next.missingInRedis ? `schedule "${next.schedule}" NOT IN REDIS (no daemon has reconciled it)` : `next ${next.nextRunAt ?? '?'} ("${next.schedule}")`) : 'on demand only';
       lines.push(`  ${kind.padEnd(6)} last ok ${last ? `${last.at} (${formatAge(last.ageSeconds)})${last.backupId ? ` ${last.backupId}` : ''}` : 'never'}; ${nextText}`);
     }
     if (cluster.window) lines.push(`  recoverable ${cluster.window.earliest.time ?? cluster.window.earliest.lsn} - ${cluster.window.latest.time ?? cluster.window.latest.lsn}`);
