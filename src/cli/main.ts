@@ -35,9 +35,6 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   },
   verify: { load: async () => [(await import('./commands/verify.js')).registerVerify] },
   check: { load: async () => [(await import('./commands/check.js')).registerCheck] },
-  restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
-  'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
-  cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
   daemon: { load: async () => [(await import('./commands/daemon.js')).registerDaemon] },
   jobs: {
     description: 'jobs run by the daemons',
@@ -45,6 +42,9 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   },
   schedules: { description: 'pause and resume scheduled runs', load: async () => [(await import('./commands/schedules.js')).registerSchedules] },
   status: { load: async () => [(await import('./commands/status.js')).registerStatus] },
+  restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
+  'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
+  cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */
