@@ -211,4 +211,20 @@ describe('the daemon and its Redis', () => {
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).toMatch(/ failed +verify main {2}main\.verify@\S+ {2}\S+ {2}\[objectNotFound\] verification of cluster "main"/);
   }, 120_000);
+
+  it('refuses without Redis: a config without a redis section, and an unreachable Redis, each with its code', async () => {
+    const raw = JSON.parse(readFileSync(fixture.configPath, 'utf8')) as Record<string, unknown>;
+    const noRedis = join(dir, 'no-redis.yaml');
+    writeFileSync(noRedis, JSON.stringify({ ...raw, redis: undefined, stateDir: './state-no-redis' }), { mode: 0o600 });
+    const daemon = await runLifeboatCli(fixture, ['--config', noRedis, 'daemon'], { timeoutMs: 30_000 });
+    expect(daemon.code).toBe(65);
+    expect(daemon.stderr).toContain('error[config]: lifeboat daemon needs Redis');
+
+    const unreachable = join(dir, 'unreachable.yaml');
+    writeFileSync(unreachable, JSON.stringify({ ...raw, redis: { url: `redis://127.0.0.1:${await freePort()}/0` } }), { mode: 0o600 });
+    const run = await runLifeboatCli(fixture, ['--config', unreachable, 'jobs', 'run', 'verify'], { timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(79);
+    expect(run.stderr).toMatch(/error\[redisUnavailable\]: cannot reach Redis at 127\.0\.0\.1:\d+/);
+    expect(run.elapsedMs).toBeLessThan(15_000);
+  }, 60_000);
 });
