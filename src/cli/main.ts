@@ -37,6 +37,13 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   },
   verify: { load: async () => [(await import('./commands/verify.js')).registerVerify] },
   check: { load: async () => [(await import('./commands/check.js')).registerCheck] },
+  daemon: { load: async () => [(await import('./commands/daemon.js')).registerDaemon] },
+  jobs: {
+    description: 'jobs run by the daemons',
+    load: async () => [(await import('./commands/jobs-run.js')).registerJobsRun, (await import('./commands/jobs-list.js')).registerJobsList],
+  },
+  schedules: { description: 'pause and resume scheduled runs', load: async () => [(await import('./commands/schedules.js')).registerSchedules] },
+  status: { load: async () => [(await import('./commands/status.js')).registerStatus] },
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },

@@ -1,6 +1,7 @@
 // The configuration file's shape, validated with zod: one schema per section so later sections (replicas,
 // schedules, retention, drills, lifecycle) slot in as new keys. Descriptions feed the README reference.
 import { z } from 'zod';
+import { describeCronProblem, isKnownTimeZone } from './cron-schedule.js';
 import { secretReferenceSchema } from './secret-reference.js';
 
 const clusterName = z
@@ -75,11 +76,83 @@ export const backupSchema = z.strictObject({
     .describe('The base backup tar stream is cut into parts of about this size, restored in parallel.'),
 });
 
+/** The job kinds the daemon runs, which are also the schedule keys; src/jobs/job-kinds.ts implements each. */
+export const JOB_KIND_NAMES = ['full', 'diff', 'incr', 'verify'] as const;
+export type JobKindName = (typeof JOB_KIND_NAMES)[number];
+
+const cronField = (what: string): z.ZodOptional<z.ZodString> =>
+  z
+    .string()
+    .min(1)
+    .optional()
+    .describe(`Cron schedule of ${what}: 5 fields (minute hour day month weekday) or 6 with leading seconds, in \`schedules.timezone\`. Default: none (on demand only).`);
+
+export const clusterSchedulesSchema = z.strictObject({
+  full: cronField('full base backups'),
+  diff: cronField('differential backups (today: sealing the archived WAL, as `incr`)'),
+  incr: cronField('incremental backups (`backup incr`: sealing the archived WAL into a restore point)'),
+  verify: cronField('verification of the backups and their WAL'),
+});
+
 export const clusterSchema = z.strictObject({
   name: clusterName,
   postgres: postgresSchema.describe('How to reach the cluster\'s primary.'),
   wal: walSchema.default(walSchema.parse({})).describe('Continuous WAL archiving.'),
   backup: backupSchema.default(backupSchema.parse({})).describe('Full base backups.'),
+  schedules: clusterSchedulesSchema.default({}).describe('When the daemon runs each job kind for this cluster.'),
+});
+
+export const redisSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'a Redis URL starts with redis:// (or rediss:// for TLS)')
+    .describe('Redis the daemons share (queues, schedules, locks), e.g. redis://127.0.0.1:6379/0; rediss:// for TLS.'),
+  password: secretReferenceSchema.optional().meta({ valueType: 'secret reference', description: 'Redis password (AUTH). Default: none.' }),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a prefix is 1-64 characters of A-Z, a-z, 0-9, "_" and "-"')
+    .default('lifeboat')
+    .describe('Prefix of every Redis key, so several installations can share one Redis.'),
+});
+
+export const daemonSchema = z.strictObject({
+  listen: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'write HOST:PORT, e.g. 127.0.0.1:9187')
+    .default('127.0.0.1:9187')
+    .describe('HOST:PORT of the daemon\'s HTTP endpoints (/healthz, /readyz); port 0 picks a free one.'),
+  shutdownTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(60)
+    .describe('On SIGTERM/SIGINT, how long (seconds) a running job may finish before it is aborted and cleaned up.'),
+  lockLeaseSeconds: z
+    .number()
+    .int()
+    .min(3)
+    .max(600)
+    .default(30)
+    .describe('Lease (seconds) of a cluster lock, renewed while its job runs; a crashed holder\'s lock frees after this.'),
+  jobs: z
+    .array(z.enum(JOB_KIND_NAMES))
+    .min(1)
+    .default([...JOB_KIND_NAMES])
+    .describe('Job kinds this daemon takes (e.g. only verify on a drill host). Default: all.'),
+  clusters: z
+    .array(clusterName)
+    .min(1)
+    .optional()
+    .describe('Clusters this daemon serves (a backup reading the data directory runs on the database host). Default: all.'),
+});
+
+export const schedulesSchema = z.strictObject({
+  timezone: z
+    .string()
+    .default('UTC')
+    .refine(isKnownTimeZone, { message: 'unknown time zone; use an IANA name such as UTC or Europe/Paris' })
+    .describe('Time zone the cron schedules are read in (IANA name).'),
 });
 
 export const fsRepositorySchema = z.strictObject({
@@ -146,6 +219,9 @@ export const configSchema = z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Minimum log level.') })
       .default({ level: 'info' })
       .describe('Logging.'),
+    redis: redisSchema.optional().describe('Redis shared by the daemons. Required by `lifeboat daemon`, `jobs` and `status`.'),
+    daemon: daemonSchema.default(daemonSchema.parse({})).describe('The daemon (`lifeboat daemon`): placement, HTTP, shutdown.'),
+    schedules: schedulesSchema.default({ timezone: 'UTC' }).describe('Settings shared by every cluster\'s schedules.'),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -154,6 +230,20 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['clusters', index, 'name'], message: `duplicate cluster name "${cluster.name}"` });
       }
       seen.add(cluster.name);
+    });
+    // Cron expressions are read in the configured zone; a zone already refused needs no second error per schedule.
+    if (isKnownTimeZone(config.schedules.timezone)) {
+      config.clusters.forEach((cluster, index) => {
+        for (const kind of JOB_KIND_NAMES) {
+          const expression = cluster.schedules[kind];
+          const problem = expression === undefined ? undefined : describeCronProblem(expression, config.schedules.timezone);
+          if (problem) ctx.addIssue({ code: 'custom', path: ['clusters', index, 'schedules', kind], message: problem });
+        }
+      });
+    }
+    const names = new Set(config.clusters.map((cluster) => cluster.name));
+    (config.daemon.clusters ?? []).forEach((name, index) => {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['daemon', 'clusters', index], message: `no cluster named "${name}" is configured` });
     });
     if (config.compression.algorithm === 'gzip' && config.compression.level > 9) {
       ctx.addIssue({ code: 'custom', path: ['compression', 'level'], message: 'gzip levels are 1-9' });
@@ -169,3 +259,6 @@ export type EncryptionConfig = Config['encryption'];
 export type CompressionConfig = Config['compression'];
 export type WalConfig = ClusterConfig['wal'];
 export type BackupConfig = ClusterConfig['backup'];
+export type RedisConfig = NonNullable<Config['redis']>;
+export type DaemonConfig = Config['daemon'];
+export type ClusterSchedules = ClusterConfig['schedules'];

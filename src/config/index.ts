@@ -18,3 +18,4 @@ export {
 export { formatResolvedConfig, maskConfig } from './format-resolved-config.js';
 export { formatConfigReference, REFERENCE_START, REFERENCE_END } from './format-config-reference.js';
 export { formatPath, suggestKey } from './format-config-issues.js';
+export { describeCronProblem, isKnownTimeZone, nextCronRuns } from './cron-schedule.js';

@@ -103,7 +103,8 @@ export function resolveConfig(config: Config, configPath: string, env: NodeJS.Pr
       bindir: cluster.postgres.bindir === undefined ? undefined : anchor(cluster.postgres.bindir),
     },
   }));
-  return deepFreeze({ ...config, stateDir: anchor(config.stateDir), clusters, repository, encryption, configPath: resolve(configPath) });
+  const redis = config.redis && { ...config.redis, password: resolveReference(config.redis.password, 'redis.password', baseDir, env) };
+  return deepFreeze({ ...config, stateDir: anchor(config.stateDir), clusters, repository, encryption, redis, configPath: resolve(configPath) });
 }
 
 /** Read, validate and resolve a config file: what every command calls once at start-up. */

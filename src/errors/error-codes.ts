@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   kmsUnavailable: 76,
   /** The local key file is missing, malformed or has unsafe permissions. */
   keyFile: 77,
+  /** Redis (the daemons' queues, schedules and locks) cannot be reached or refused the request. */
+  redisUnavailable: 79,
   /** PostgreSQL cannot be reached or refused the connection. */
   postgresUnavailable: 80,
   /** PostgreSQL is reachable but not configured the way Lifeboat needs. */

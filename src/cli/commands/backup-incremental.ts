@@ -1,4 +1,5 @@
-// `lifeboat backup incremental`: seal the WAL archived since the last backup into an hourly restore point.
+// `lifeboat backup incr` (alias `incremental`) and `backup diff`: seal the WAL archived since the last backup into an
+// hourly restore point. Until block-level backups land, `diff` runs the same sealing (the names are settled now).
 import type { Command } from 'commander';
 import { runIncrementalBackup } from '../../backup/incremental/run-incremental-backup.js';
 import { selectCluster } from '../../config/index.js';
@@ -7,9 +8,13 @@ import { withRepository } from '../with-repository.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export function registerBackupIncremental(parent: Command, context: () => CommandContext): void {
-  parent
-    .command('incremental')
-    .description('seal the WAL archived since the previous backup into a restore point (verifying every segment)')
+  registerSealCommand(parent.command('incr').alias('incremental'), 'seal the WAL archived since the previous backup into a restore point (verifying every segment)', context);
+  registerSealCommand(parent.command('diff'), 'differential backup; today the same WAL sealing as `backup incr`', context);
+}
+
+function registerSealCommand(command: Command, description: string, context: () => CommandContext): void {
+  command
+    .description(description)
     .option('--cluster <name>', 'cluster (default: the only one configured)')
     .option('--json', 'print the increment manifest as JSON')
     .action(async (options: { cluster?: string; json?: boolean }) => {
