@@ -54,6 +54,8 @@ interface ObjectToCheck {
   expected: ExpectedChecksums;
   family: 'base' | 'wal';
   backupId?: string;
+  /** For the newest partial: the segment it holds the head of. A live archiver replaces it while verify runs. */
+  partialOf?: WalSegmentName;
 }
 
 async function readThrough(storage: Storage, session: DecryptionSession, cluster: string, object: ObjectToCheck, signal: AbortSignal, counted?: (bytes: number) => void): Promise<number> {
@@ -150,7 +152,7 @@ function collectObjects(chosen: readonly BackupManifest[], wal: ArchivedWal, his
         objects.set(stored.key, { key: stored.key, expected: { plaintextSha256: stored.sha256 }, family: 'wal' });
       }
       // A partial carries no checksum in its name; reading it still proves every authentication tag.
-      if (needed.partial) objects.set(needed.partial.key, { key: needed.partial.key, expected: {}, family: 'wal' });
+      if (needed.partial) objects.set(needed.partial.key, { key: needed.partial.key, expected: {}, family: 'wal', partialOf: needed.partial.segment });
     } else {
       for (const segment of manifest.segments) {
         const stored = wal.segments.get(segment.segment as WalSegmentName);
@@ -164,6 +166,20 @@ function collectObjects(chosen: readonly BackupManifest[], wal: ArchivedWal, his
     report.problems.push({ code: 'objectNotFound', subject: segment, message: `WAL segment ${segment} is missing: restores cannot pass it` });
   }
   return [...objects.values()];
+}
+
+/**
+ * What replaced a partial that vanished while verify ran: a live archiver uploads the head segment again every
+ * interval and deletes the older partial, and ships the complete segment once it fills. Undefined when nothing did
+ * (then the partial is truly missing, and reported).
+ */
+async function findSuccessor(storage: Storage, cluster: string, object: ObjectToCheck, signal: AbortSignal): Promise<ObjectToCheck | undefined> {
+  if (object.partialOf === undefined) return undefined;
+  const wal = await listArchivedWal(storage, cluster, signal);
+  const complete = wal.segments.get(object.partialOf);
+  if (complete) return { key: complete.key, expected: { plaintextSha256: complete.sha256 }, family: 'wal' };
+  const newest = wal.partials.get(object.partialOf)?.at(-1);
+  return newest && newest.key !== object.key ? { key: newest.key, expected: {}, family: 'wal' } : undefined;
 }
 
 /** Step 3. Read everything through the full verification pipeline, a few at a time; collect, never stop early. */
@@ -180,7 +196,12 @@ async function readEverything(options: RunVerifyOptions, session: DecryptionSess
     async (object) => {
       try {
         // Await first: `report.bytesChecked += await ...` would read the total before the await and lose updates.
-        const bytes = await readThrough(storage, session, cluster, object, signal, counted);
+        const bytes = await readThrough(storage, session, cluster, object, signal, counted).catch(async (error: unknown) => {
+          const successor = isLifeboatError(error, 'objectNotFound') ? await findSuccessor(storage, cluster, object, signal) : undefined;
+          if (successor === undefined) throw error;
+          log.info({ key: object.key, successor: successor.key }, 'the archiver replaced the newest partial while verify ran; verifying what replaced it');
+          return readThrough(storage, session, cluster, successor, signal, counted);
+        });
         report.bytesChecked += bytes;
         report.objectsChecked += 1;
         if (object.family === 'wal') report.walSegmentsChecked += 1;
