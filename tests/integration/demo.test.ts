@@ -1,6 +1,7 @@
-// `npm run demo` (scripts/demo.sh) end to end, shrunk (pgbench scale 2, 5 s of load): it exits 0, its restore of
-// the latest WAL into a second server matches the source's row count, and no process of it outlives it (no
-// lifeboat, pg_receivewal, pgbench or postgres of its temp dir), run as root as the tests are.
+// `npm run demo` (scripts/demo.sh) end to end, shrunk (pgbench scale 2): it exits 0, its daemon ran a full backup,
+// an incr and a verify on its second-level schedules and stopped with exit 0 on SIGTERM, its restore of the latest
+// WAL into a second server matches the source's row count, and no process of it outlives it (no lifeboat daemon or
+// job child, pg_receivewal, pgbench, postgres or redis-server), run as root as the tests are.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ function processesNaming(text: string): Map<number, string> {
 function runDemo(): Promise<DemoRun> {
   const child = spawn('bash', ['scripts/demo.sh'], {
     cwd: process.cwd(),
-    env: { ...process.env, LIFEBOAT_DEMO_SCALE: '2', LIFEBOAT_DEMO_LOAD_SECONDS: '5', LIFEBOAT_DEMO_SKIP_BUILD: '1' },
+    env: { ...process.env, LIFEBOAT_DEMO_SCALE: '2', LIFEBOAT_DEMO_DAEMON_TIMEOUT_SECONDS: '90', LIFEBOAT_DEMO_SKIP_BUILD: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run: DemoRun = { code: null, stdout: '', stderr: '', seen: new Map() };
@@ -72,15 +73,20 @@ afterAll(() => {
 });
 
 describe('npm run demo', () => {
-  it('exits 0, restores its own repository with the same rows, and leaves no process behind', { timeout: 600_000 }, async () => {
+  it('exits 0, its daemon runs full, incr and verify, it restores with the same rows, and leaves no process behind', { timeout: 240_000 }, async () => {
     const run = await runDemo();
+    const output = `${run.stdout}\n${run.stderr}`;
     workDir = /demo files kept in (\/tmp\/lifeboat-demo\.\w+)/.exec(run.stdout)?.[1];
-    expect(workDir, run.stdout + run.stderr).toBeDefined();
+    expect(workDir, output).toBeDefined();
+    const redisAddress = /== scratch Redis on (127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];
+    expect(redisAddress, output).toBeDefined();
 
-    // What the demo started is gone: everything seen in its tree (still the same process: same command line)
-    // and anything naming its temp dir (a postmaster, pg_receivewal, lifeboat --config ...).
+    // What the demo started is gone: everything seen in its tree (still the same process: same command line),
+    // anything naming its temp dir (a postmaster, pg_receivewal, lifeboat --config ...) and its redis-server
+    // (whose title names its address, not the temp dir).
     const survivors = (): Map<number, string> => {
       const alive = processesNaming(workDir!);
+      for (const [pid, cmdline] of processesNaming(`redis-server ${redisAddress!}`)) alive.set(pid, cmdline);
       for (const [pid, cmdline] of run.seen) if (isProcessAlive(pid) && readCmdline(pid) === cmdline) alive.set(pid, cmdline);
       return alive;
     };
@@ -89,8 +95,30 @@ describe('npm run demo', () => {
     const remaining = survivors();
     remaining.forEach((_, pid) => leftovers.add(pid));
 
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.code, output).toBe(0);
     expect([...remaining].map(([pid, cmdline]) => `${pid}: ${cmdline}`)).toEqual([]);
+    // The check above covered the daemon, its job children and Redis: they were seen while the demo ran.
+    const seen = [...run.seen.values()];
+    expect(seen.some((cmdline) => cmdline.includes('lifeboat.js --config') && cmdline.endsWith(' daemon')), seen.join('\n')).toBe(true);
+    expect(seen.some((cmdline) => cmdline.includes('job-child-entry.js')), seen.join('\n')).toBe(true);
+    expect(seen.some((cmdline) => cmdline.startsWith('redis-server')), seen.join('\n')).toBe(true);
+
+    // The daemon, not the CLI, took the full backup and the incr and ran the verify (read from its run records),
+    // `lifeboat status` shows all three, and the daemon stopped with exit 0 on SIGTERM.
+    expect(run.stdout).toMatch(/== the daemon did full \d{8}T\d{6}Z-F, incr \d{8}T\d{6}Z-I, verify \(verified [1-9]\d* backup\(s\)/);
+    const status = run.stdout.slice(run.stdout.indexOf('== lifeboat status'), run.stdout.indexOf('== stop the daemon'));
+    for (const kind of ['full', 'incr', 'verify']) expect(status, output).toMatch(new RegExp(`^  ${kind} +last ok \\S+ \\(\\d+ s ago\\)`, 'm'));
+    expect(status).toMatch(/^daemons alive: 1$/m);
+    expect(run.stdout).toContain('== daemon stopped (exit 0)');
     expect(run.stdout).toMatch(/== restore check passed: pgbench_history holds [1-9]\d* rows/);
+    // No secret in what the demo printed nor in the logs it kept: the Redis password (in its 0600 redis.conf, handed
+    // to Lifeboat as a secret reference) and the superuser's.
+    const secrets = [
+      /^requirepass (\S+)$/m.exec(readFileSync(`${workDir!}/redis/redis.conf`, 'utf8'))?.[1],
+      readFileSync(`${workDir!}/superpass`, 'utf8').trim(),
+    ];
+    expect(secrets.every((secret) => secret !== undefined && secret.length >= 16)).toBe(true);
+    const logs = ['daemon.log', 'archiver.log', 'redis.log'].map((name) => readFileSync(`${workDir!}/${name}`, 'utf8'));
+    for (const text of [output, ...logs]) for (const secret of secrets) expect(text.includes(secret!)).toBe(false);
   });
 });
