@@ -6,15 +6,18 @@
 import { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLifeboatError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { loadBackupCatalog } from '../../src/repository/backup-catalog.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
 import { enqueueRun, openQueue } from '../../src/jobs/job-queues.js';
 import { queueName, runRecordKey } from '../../src/jobs/redis-keys.js';
 import { loadRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
+import { backupsPrefix } from '../../src/storage/index.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
 import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { ensureCliBuilt, startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -63,6 +66,14 @@ async function startReadyDaemon(name: string, shutdownTimeoutSeconds = 30): Prom
   return daemon;
 }
 
+/** Stop the in-process archiver; one stopped while still starting reports its abort, which is what was asked. */
+async function stopArchiver(): Promise<void> {
+  await archiver?.stop().catch((error: unknown) => {
+    if (!isLifeboatError(error) || error.code !== 'aborted') throw error;
+  });
+  archiver = undefined;
+}
+
 async function stopDaemon(daemon: DaemonProcess): Promise<void> {
   daemon.child.kill('SIGTERM');
   expect((await daemon.exited).code).toBe(0);
@@ -80,8 +91,23 @@ function waitForRecord(what: string, runKey: string, predicate: (record: RunReco
   );
 }
 
+/** Keys of the repository objects under backup `backupId`'s folder. */
+async function objectsOf(backupId: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of repository.storage.list(`${backupsPrefix('main')}${backupId}/`)) keys.push(object.key);
+  return keys;
+}
+
 async function backupIds(): Promise<string[]> {
   return (await loadBackupCatalog(repository.storage, 'main')).map((m) => m.backupId);
+}
+
+/** Queue a full run on `daemon` and wait until its backup streams; returns the child's pid and the backup id. */
+async function startFullRun(daemon: DaemonProcess): Promise<{ runKey: string; jobId: string; childPid: number; backupId: string }> {
+  const { runKey, jobId } = await enqueueRun(queue, 'main', 'full', 'test');
+  const started = await daemon.waitForLine('job process started', (line) => line.msg === 'job process started' && line.runKey === runKey);
+  const streaming = await daemon.waitForLine('full backup started', (line) => line.msg === 'full backup started' && line.runKey === runKey);
+  return { runKey, jobId, childPid: started.pid as number, backupId: streaming.backupId as string };
 }
 
 describe('a daemon recovering from deaths', () => {
@@ -105,4 +131,28 @@ describe('a daemon recovering from deaths', () => {
     expect(await backupIds()).toEqual(catalog.map((m) => m.backupId));
     await stopDaemon(daemon);
   }, 240_000);
+
+  it('a job child killed by SIGKILL is recorded as such and retried; the retry removes what it left', async () => {
+    const daemon = await startReadyDaemon('oom');
+    // Without the archiver the backup streams, then waits for its WAL: the child is killed in that window.
+    await stopArchiver();
+    const { runKey, childPid, backupId } = await startFullRun(daemon);
+    const tree = listProcessTree(childPid);
+    process.kill(childPid, 'SIGKILL');
+    const killed = await waitForRecord('retrying', runKey, (r) => r.state === 'retrying', 30_000);
+    expect(killed).toMatchObject({ errorCode: 'aborted', message: 'job child killed by SIGKILL (out of memory?)', attempt: 1 });
+    archiver = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log });
+    await waitForProcessesGone(tree, 10_000);
+    // The killed child cleaned nothing up.
+    expect(await objectsOf(backupId)).not.toEqual([]);
+
+    // The retry (after BullMQ's backoff) takes the backup, and removes the killed child's leftovers at once:
+    // same host, same state folder, and the dead child's backup lock is free.
+    const done = await waitForRecord('done by the retry', runKey, (r) => r.state === 'done', 180_000);
+    expect(done).toMatchObject({ attempt: 2 });
+    expect(done.backupId).not.toBe(backupId);
+    expect(await backupIds()).toContain(done.backupId);
+    expect(await objectsOf(backupId)).toEqual([]);
+    await stopDaemon(daemon);
+  }, 300_000);
 });
