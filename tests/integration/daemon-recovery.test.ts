@@ -155,4 +155,27 @@ describe('a daemon recovering from deaths', () => {
     expect(await objectsOf(backupId)).toEqual([]);
     await stopDaemon(daemon);
   }, 300_000);
+
+  it('after a SIGTERM during a full backup, the next full run on the same state folder leaves nothing of it', async () => {
+    const before = await backupIds();
+    await stopArchiver();
+    const first = await startReadyDaemon('term', 2);
+    const { backupId: aborted, childPid } = await startFullRun(first);
+    const tree = listProcessTree(childPid);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    daemons.splice(daemons.indexOf(first), 1);
+    await waitForProcessesGone(tree, 10_000);
+    expect(await backupIds()).toEqual(before);
+    await queue.drain(true);
+
+    archiver = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log });
+    const next = await startReadyDaemon('term');
+    const { runKey } = await enqueueRun(queue, 'main', 'full', 'test');
+    const done = await waitForRecord('done', runKey, (r) => r.state === 'done' || r.state === 'failed', 180_000);
+    expect(done.state, JSON.stringify(done)).toBe('done');
+    expect(await objectsOf(aborted)).toEqual([]);
+    expect(await backupIds()).toEqual([...before, done.backupId]);
+    await stopDaemon(next);
+  }, 300_000);
 });
