@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createBenchContext, type BenchContext } from './bench-context.js';
 import { parseBenchOptions, USAGE, type CaseName } from './bench-options.js';
+import { runDaemonCase } from './cases/daemon-case.js';
 import { runFullBackupCase } from './cases/full-backup-case.js';
 import { runPipelineCase } from './cases/pipeline-case.js';
 import { runRestoreCase } from './cases/restore-case.js';
@@ -20,6 +21,7 @@ const CASES: Record<CaseName, (ctx: BenchContext) => Promise<CaseResult>> = {
   'wal-archive': runWalArchiveCase,
   'wal-scan': runWalScanCase,
   restore: runRestoreCase,
+  daemon: runDaemonCase,
 };
 
 const OUT_DIR = join(import.meta.dirname, '..', '..', 'bench', 'out');

@@ -2,7 +2,8 @@
 # Benchmarks (not tests; run by hand, the output goes into README.md): compiles bench/ with src/ and the test
 # harness into dist-bench/, then runs the cases and prints Markdown tables; figures go to bench/out/*.json.
 # Usage: npm run bench -- [--quick] [--fresh-data] [case ...]   (`npm run bench -- --help` lists the cases)
-# The full run takes 15-20 minutes on 2 cores; --quick (small data) about 3. Run it on an otherwise idle host.
+# The full run takes 25-35 minutes on 2 cores (the daemon case idles 10); --quick (small data) about 4. Run it on an
+# otherwise idle host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,6 +12,8 @@ export interface StartMessage {
   data: unknown;
   jobId: string;
   runKey: string;
+  /** ISO time no backup of this run can have started before (see JobRunContext.runNotBefore). */
+  runNotBefore: string;
   daemonId: string;
   lifeboatVersion: string;
 }

@@ -57,7 +57,16 @@ export function runJobChildProcess(): void {
       daemonId: message.daemonId,
     });
     log.info({ pid: process.pid }, 'job process started');
-    const summary = await kind.run({ config, cluster, data, log, signal: controller.signal, lifeboatVersion: message.lifeboatVersion });
+    const summary = await kind.run({
+      config,
+      cluster,
+      data,
+      log,
+      signal: controller.signal,
+      lifeboatVersion: message.lifeboatVersion,
+      runKey: message.runKey,
+      runNotBefore: new Date(message.runNotBefore),
+    });
     log.info({ ...(summary.backupId ? { backupId: summary.backupId } : {}) }, summary.message);
     report({ type: 'result', ok: true, summary });
   };

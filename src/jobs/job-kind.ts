@@ -26,6 +26,11 @@ export interface JobSummary {
   backupId?: string;
   /** One line for `status` and `jobs run --wait`. */
   message: string;
+  /**
+   * True when an earlier delivery of this run already produced `backupId` (found by its run key in the catalog)
+   * and nothing new was taken: the daemon died before recording it. The run is recorded done, as a duplicate.
+   */
+  duplicate?: boolean;
 }
 
 /** What the child process hands a kind's run function. */
@@ -38,6 +43,10 @@ export interface JobRunContext<Data> {
   /** Aborted when the daemon shuts down, dies, or loses the job's lock. */
   signal: AbortSignal;
   lifeboatVersion: string;
+  /** The run's identity (run-key.ts): recorded in the manifest of what the run takes, and looked up before it. */
+  runKey: string;
+  /** No backup of this run can have started before this (its due or queue time, less a clock-skew margin). */
+  runNotBefore: Date;
 }
 
 export interface JobKind<Data extends BaseJobData = BaseJobData> {

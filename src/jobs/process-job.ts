@@ -39,6 +39,9 @@ export interface JobOutcome {
   message: string;
 }
 
+/** Clocks of the daemons and job hosts may disagree by this much; a run's backup is looked for this far back. */
+const CLOCK_SKEW_MARGIN_MS = 60 * 60 * 1000;
+
 function describeHolder(holder: LockHolder | undefined): string {
   return holder ? `${holder.kind} run ${holder.runKey} on daemon ${holder.daemonId} (since ${holder.since})` : 'an unknown holder';
 }
@@ -102,6 +105,7 @@ export async function processJob(job: Job, deps: ProcessJobDeps): Promise<JobOut
         data,
         jobId: job.id ?? '',
         runKey,
+        runNotBefore: new Date((dueAt?.getTime() ?? job.timestamp) - CLOCK_SKEW_MARGIN_MS),
         daemonId: deps.daemonId,
         lifeboatVersion: deps.lifeboatVersion,
         env: deps.env,
@@ -115,7 +119,14 @@ export async function processJob(job: Job, deps: ProcessJobDeps): Promise<JobOut
       deps.shutdownSignal.removeEventListener('abort', onShutdown);
     }
 
-    // 6. Done: the record makes any later delivery of this run a duplicate.
+    // 6. Done: the record makes any later delivery of this run a duplicate. A run whose backup the repository
+    //    already held (its daemon died before recording it) is done with that backup, and counted a duplicate.
+    if (summary.duplicate) {
+      await storeRunRecord(redis, prefix, { ...common, state: 'done', endedAt: new Date().toISOString(), message: summary.message, ...(summary.backupId ? { backupId: summary.backupId } : {}) });
+      await countDuplicate(redis, prefix, runKey);
+      log.warn({ backupId: summary.backupId }, 'the repository already holds this run\'s backup; recorded as done, a duplicate');
+      return { outcome: 'duplicate', runKey, message: summary.message, ...(summary.backupId ? { backupId: summary.backupId } : {}) };
+    }
     await storeRunRecord(redis, prefix, { ...common, state: 'done', endedAt: new Date().toISOString(), message: summary.message, ...(summary.backupId ? { backupId: summary.backupId } : {}) });
     log.info({ ...(summary.backupId ? { backupId: summary.backupId } : {}) }, 'job done');
     return { outcome: 'done', runKey, message: summary.message, ...(summary.backupId ? { backupId: summary.backupId } : {}) };

@@ -16,6 +16,8 @@ export interface RunJobChildOptions {
   data: unknown;
   jobId: string;
   runKey: string;
+  /** No backup of this run can have started before this time. */
+  runNotBefore: Date;
   daemonId: string;
   lifeboatVersion: string;
   env: NodeJS.ProcessEnv;
@@ -28,7 +30,22 @@ export interface RunJobChildOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
-/** The job's summary, or the LifeboatError the child reported (`internal` when it died without reporting). */
+/**
+ * A child that died without reporting. Killed by a signal (the OOM killer's SIGKILL, a segfault, V8 out of heap
+ * aborting), it is `aborted` and retryable: nothing says the next attempt dies too, and the retry cleans up its
+ * leftovers. Exiting with a code but no result is a bug in the child: `internal`, not retried.
+ */
+function diedWithoutResult(code: number | null, signal: NodeJS.Signals | null): LifeboatError {
+  if (signal) {
+    const guess = signal === 'SIGKILL' ? ' (out of memory?)' : signal === 'SIGABRT' ? ' (out of heap?)' : '';
+    return new LifeboatError('aborted', `job child killed by ${signal}${guess}`, {
+      hint: 'the run is retried within its attempts; an out-of-memory kill shows in the kernel log (dmesg, journalctl -k)',
+    });
+  }
+  return new LifeboatError('internal', `the job process exited with code ${code} without a result`, { hint: 'see the job\'s log lines above' });
+}
+
+/** The job's summary, or the LifeboatError the child reported (see diedWithoutResult when it reported none). */
 export function runJobChild(options: RunJobChildOptions): Promise<JobSummary> {
   return new Promise((resolve, reject) => {
     // Own process group: a Ctrl-C in the daemon's terminal reaches the daemon, which decides; not every job at once.
@@ -57,6 +74,7 @@ export function runJobChild(options: RunJobChildOptions): Promise<JobSummary> {
         data: options.data,
         jobId: options.jobId,
         runKey: options.runKey,
+        runNotBefore: options.runNotBefore.toISOString(),
         daemonId: options.daemonId,
         lifeboatVersion: options.lifeboatVersion,
       });
@@ -73,7 +91,7 @@ export function runJobChild(options: RunJobChildOptions): Promise<JobSummary> {
       if (result?.ok) resolve(result.summary);
       else if (result) reject(new LifeboatError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {}));
       else if (options.signal.aborted) reject(new LifeboatError('aborted', `the job process was killed after its abort (${signal ?? `exit ${code}`})`));
-      else reject(new LifeboatError('internal', `the job process died without a result (${signal ?? `exit ${code}`})`, { hint: 'see the job\'s log lines above; an out-of-memory kill shows in dmesg' }));
+      else reject(diedWithoutResult(code, signal));
     });
   });
 }

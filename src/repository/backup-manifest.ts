@@ -31,6 +31,11 @@ const commonFields = {
   /** When the backup started and became complete (ISO 8601 with zone). */
   startTime: isoTime,
   stopTime: isoTime,
+  /**
+   * The daemon run that took this backup (its scheduler and due time, or an on-demand run's key), absent for a
+   * backup taken by the CLI. A redelivered run finds its backup by it in the catalog instead of taking another.
+   */
+  runKey: z.string().min(1).max(200).optional(),
 };
 
 export const fullBackupManifestSchema = z.strictObject({

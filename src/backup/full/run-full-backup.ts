@@ -45,6 +45,8 @@ export interface RunFullBackupOptions {
   signal: AbortSignal;
   lifeboatVersion: string;
   now?: () => Date;
+  /** The daemon run taking this backup, recorded in its manifest (see BackupManifest.runKey). */
+  runKey?: string;
   /** Tar bytes streamed so far, and an estimate of the total (undefined: none), while the base backup streams. */
   onProgress?: (doneBytes: number, estimatedTotalBytes: number | undefined) => void;
 }
@@ -234,6 +236,7 @@ async function takeFullBackup(options: RunFullBackupOptions, run: BackupRun): Pr
     ...(consistentXactTime ? { consistentXactTime: consistentXactTime.toISOString() } : {}),
     startTime: startTime.toISOString(),
     stopTime: now().toISOString(),
+    ...(options.runKey ? { runKey: options.runKey } : {}),
     options: { compression: { ...config.compression }, checkpoint: cluster.backup.checkpoint, partSizeBytes: cluster.backup.partSizeMiB * 1024 * 1024 },
     encryption: { provider: keys.kind, keyId: streamed.parts[0]?.encryption.keyId ?? keys.keyId, context: formatEncryptionContext(scope) },
     tarSizeBytes: streamed.tarSizeBytes,

@@ -23,6 +23,8 @@ export interface RunIncrementalOptions {
   signal: AbortSignal;
   lifeboatVersion: string;
   now?: () => Date;
+  /** The daemon run sealing this increment, recorded in its manifest (see BackupManifest.runKey). */
+  runKey?: string;
 }
 
 /** Returns the new increment, or undefined when no complete segment was archived since the tip. */
@@ -84,6 +86,7 @@ export async function runIncrementalBackup(options: RunIncrementalOptions): Prom
     stopLsn: formatLsn(plan.stopLsn),
     startTime: startTime.toISOString(),
     stopTime: now().toISOString(),
+    ...(options.runKey ? { runKey: options.runKey } : {}),
     fullBackupId,
     parentBackupId: plan.tip.backupId,
     segments: plan.segments.map((s) => ({ segment: s.segment, key: s.key, plaintextSha256: s.sha256, storedSizeBytes: s.storedSizeBytes })),
