@@ -127,6 +127,9 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   gauge('lifeboat_recoverable_window_latest_timestamp_seconds', 'Latest point a restore can reach: the newest commit in the newest archived WAL.', ['cluster'], (g, s) => {
     for (const facts of s.clusters) if (facts.windowLatestSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.windowLatestSeconds);
   });
+  gauge('lifeboat_wal_archive_newest_timestamp_seconds', 'When the newest WAL segment or partial was stored in the repository.', ['cluster'], (g, s) => {
+    for (const facts of s.clusters) if (facts.newestWalStoredSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.newestWalStoredSeconds);
+  });
 
   // 3. Archiver-derived gauges, from the archiver state in this daemon's state folder. `holder` names the daemon
   //    whose archiver reported them, so that with several daemons only the archiving one's series are read.

@@ -28,6 +28,8 @@ export interface ClusterFacts {
   storedBytes: Record<CatalogKind | 'wal', number>;
   windowEarliestSeconds?: number;
   windowLatestSeconds?: number;
+  /** When the newest WAL segment or partial was stored in the repository. */
+  newestWalStoredSeconds?: number;
 }
 
 const seconds = (iso: string): number => Date.parse(iso) / 1000;
@@ -49,6 +51,7 @@ export async function readCatalogFacts(repository: Repository, cluster: string, 
     }
     for (const segment of wal.segments.values()) facts.storedBytes.wal += segment.storedSizeBytes;
     for (const partials of wal.partials.values()) for (const partial of partials) facts.storedBytes.wal += partial.storedSizeBytes;
+    if (wal.newestStoredTime) facts.newestWalStoredSeconds = wal.newestStoredTime.getTime() / 1000;
     if (catalog.window?.earliest.time) facts.windowEarliestSeconds = seconds(catalog.window.earliest.time);
     if (catalog.window?.latest.time) facts.windowLatestSeconds = seconds(catalog.window.latest.time);
     return facts;

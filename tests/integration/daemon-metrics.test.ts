@@ -86,6 +86,9 @@ describe('daemon /metrics', () => {
     expect(values.get('lifeboat_stored_bytes{cluster="main",kind="wal"}')).toBeGreaterThan(0);
     const earliest = values.get('lifeboat_recoverable_window_earliest_timestamp_seconds{cluster="main"}')!;
     expect(Math.abs(earliest - Date.now() / 1000)).toBeLessThan(600);
+    const newestWal = values.get('lifeboat_wal_archive_newest_timestamp_seconds{cluster="main"}')!;
+    expect(Math.abs(newestWal - Date.now() / 1000)).toBeLessThan(600);
+    expect(newestWal).toBeGreaterThanOrEqual(Math.floor(earliest) - 1);
     expect(values.get('lifeboat_job_runs_total{cluster="main",kind="verify",outcome="failed"}')).toBe(0);
     // Process metrics keep their conventional names.
     expect(values.get('process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
