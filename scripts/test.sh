@@ -8,6 +8,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash scripts/ensure-moto.sh
+bash scripts/ensure-promtool.sh
 
 npm run -s typecheck
 npm run -s lint

@@ -1,5 +1,6 @@
 // The daemon's HTTP endpoints on daemon.listen: /healthz answers while the process runs (a liveness probe must
-// not depend on Redis, or a Redis outage restarts every daemon), /readyz when Redis and the repository answer.
+// not depend on Redis, or a Redis outage restarts every daemon), /readyz when Redis and the repository answer,
+// /metrics (when given) the Prometheus exposition.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LifeboatError } from '../errors/index.js';
@@ -22,7 +23,13 @@ function withTimeout(probe: ReadinessProbe): Promise<void> {
   });
 }
 
-export async function startHealthServer(listen: string, probes: Record<string, ReadinessProbe>): Promise<HealthServer> {
+/** Renders the Prometheus exposition text. */
+export interface MetricsSource {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export async function startHealthServer(listen: string, probes: Record<string, ReadinessProbe>, metrics?: MetricsSource): Promise<HealthServer> {
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon);
   const port = Number(listen.slice(colon + 1));
@@ -48,7 +55,14 @@ export async function startHealthServer(listen: string, probes: Record<string, R
       });
       return;
     }
-    reply(404, { error: 'not found; try /healthz or /readyz' });
+    if (request.url === '/metrics' && metrics) {
+      metrics.render().then(
+        (text) => void response.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (error: unknown) => reply(500, { error: error instanceof Error ? error.message : String(error) }),
+      );
+      return;
+    }
+    reply(404, { error: 'not found; try /healthz, /readyz or /metrics' });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

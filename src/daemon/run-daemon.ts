@@ -20,6 +20,7 @@ import { processJob, type ProcessJobDeps } from '../jobs/process-job.js';
 import { reconcileSchedulers } from '../jobs/reconcile-schedulers.js';
 import { redisOptions, requireRedisConfig } from '../jobs/redis-connection.js';
 import { bullPrefix } from '../jobs/redis-keys.js';
+import { createDaemonMetrics } from '../metrics/daemon-metrics.js';
 import { startHealthServer } from './health-server.js';
 
 export interface RunDaemonOptions {
@@ -90,6 +91,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
 
   // 5. Workers only on the queues this daemon is placed for: a kind it does not take never runs here.
   const shutdown = new AbortController();
+  const metrics = createDaemonMetrics({ config, redis, prefix, daemonId, log });
   const deps: ProcessJobDeps = {
     config,
     redis,
@@ -99,6 +101,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     env: options.env,
     log,
     shutdownSignal: shutdown.signal,
+    onOutcome: (event) => metrics.recordJobOutcome(event),
     onSpawn: (child) => {
       children.add(child);
       child.once('exit', () => children.delete(child));
@@ -117,12 +120,12 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     return worker;
   });
 
-  // 6. Probes: alive while the process runs; ready while Redis and the repository answer.
+  // 6. Probes: alive while the process runs; ready while Redis and the repository answer. And /metrics.
   const storage = openStorage(config.repository);
   const http = await startHealthServer(config.daemon.listen, {
     redis: async () => void (await redis.ping()),
     repository: async () => void (await storage.head(clusterInfoKey(config.clusters[0]!.name), { signal: AbortSignal.timeout(3_000) })),
-  });
+  }, metrics);
   log.info({ listen: http.address, queues: placed.map((q) => q.queue), pid: process.pid }, 'daemon ready');
 
   // 7. Run until the first signal.
@@ -145,6 +148,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
   // 9. Leave no trace a live daemon would leave: registry entry, connections, the state folder lock.
   await heartbeat.stop().catch(() => undefined);
   await http.close();
+  metrics.close();
   await redis.quit().catch(() => redis.disconnect());
   await processLock.release();
   process.off('SIGTERM', onSignal);

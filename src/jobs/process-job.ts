@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeConfig } from '../config/index.js';
-import { isLifeboatError, type ErrorCode } from '../errors/index.js';
+import { ERROR_CODES, isLifeboatError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { acquireJobLocks, releaseJobLocks, type LockHolder } from './cluster-lock.js';
 import { baseJobDataSchema, type JobSummary } from './job-kind.js';
@@ -29,6 +29,8 @@ export interface ProcessJobDeps {
   /** Aborted when the daemon's shutdown timeout passes: running jobs abort and clean up. */
   shutdownSignal: AbortSignal;
   onSpawn?: (child: ChildProcess) => void;
+  /** Told every outcome (for the daemon's metrics); must not throw. */
+  onOutcome?: (event: { cluster: string; kind: string; outcome: JobOutcome['outcome'] | 'failed' | 'retrying'; errorCode?: ErrorCode }) => void;
 }
 
 /** What a processed job returns (BullMQ keeps it as the job's return value). */
@@ -47,6 +49,25 @@ function describeHolder(holder: LockHolder | undefined): string {
 }
 
 export async function processJob(job: Job, deps: ProcessJobDeps): Promise<JobOutcome> {
+  if (!deps.onOutcome) return processJobOnce(job, deps);
+  const report = deps.onOutcome;
+  const data = job.data as { cluster?: unknown; kind?: unknown };
+  const labels = { cluster: String(data.cluster ?? ''), kind: String(data.kind ?? '') };
+  try {
+    const result = await processJobOnce(job, deps);
+    report({ ...labels, outcome: result.outcome });
+    return result;
+  } catch (error) {
+    // The code is the prefix of the thrown message (`code: message`), as the catch below writes it.
+    const prefix = error instanceof Error ? /^(\w+): /.exec(error.message)?.[1] : undefined;
+    const code: ErrorCode = prefix !== undefined && prefix in ERROR_CODES ? (prefix as ErrorCode) : 'internal';
+    const retrying = !(error instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+    report({ ...labels, outcome: retrying ? 'retrying' : 'failed', errorCode: code });
+    throw error;
+  }
+}
+
+async function processJobOnce(job: Job, deps: ProcessJobDeps): Promise<JobOutcome> {
   // 1. Job data comes from Redis: validate it against its kind before anything else (invalid never retries).
   const base = baseJobDataSchema.safeParse(job.data);
   const kind = base.success ? (JOB_KINDS as Record<string, (typeof JOB_KINDS)['full'] | undefined>)[base.data.kind] : undefined;

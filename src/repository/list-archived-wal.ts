@@ -27,6 +27,8 @@ export interface ArchivedWal {
   partials: Map<WalSegmentName, ArchivedPartial[]>;
   /** History file keys by timeline. */
   histories: Map<TimelineId, string>;
+  /** When the newest segment or partial was stored (the storage's last-modified time); absent when none is. */
+  newestStoredTime?: Date;
 }
 
 export async function listArchivedWal(storage: Storage, cluster: string, signal?: AbortSignal): Promise<ArchivedWal> {
@@ -34,6 +36,7 @@ export async function listArchivedWal(storage: Storage, cluster: string, signal?
   for await (const object of storage.list(walRootPrefix(cluster), { signal })) {
     const parsed = parseWalKey(object.key);
     if (!parsed) continue;
+    if (parsed.kind !== 'history' && (!result.newestStoredTime || object.lastModified > result.newestStoredTime)) result.newestStoredTime = object.lastModified;
     if (parsed.kind === 'segment') {
       const segment = parsed.segmentName as WalSegmentName;
       const existing = result.segments.get(segment);

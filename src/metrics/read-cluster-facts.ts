@@ -1,0 +1,79 @@
+// What /metrics reports about one cluster, read from where it is true for every daemon: backups, stored bytes and
+// the recoverable window from the repository's catalog, the last successful verify from the shared run records,
+// and WAL archive lag from the archiver's state file in this daemon's state folder. Pure reading, no metrics code.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WalArchiveState } from '../backup/wal-archive/archiver-state.js';
+import { createDecryptionSession } from '../crypto/index.js';
+import { loadBackupCatalog } from '../repository/backup-catalog.js';
+import { loadClusterIdentity } from '../repository/cluster-identity.js';
+import { describeClusterContents } from '../repository/describe-cluster.js';
+import { listArchivedWal } from '../repository/list-archived-wal.js';
+import type { Repository } from '../repository/open-repository.js';
+import type { RunRecord } from '../jobs/run-record.js';
+
+/** A backup kind as the catalog tells them apart (diff and incr both seal WAL into an increment: `incr`). */
+export type CatalogKind = 'full' | 'incr';
+
+export interface LastSuccess {
+  /** When it ended, Unix seconds. */
+  endSeconds: number;
+  durationSeconds: number;
+}
+
+export interface ClusterFacts {
+  cluster: string;
+  lastSuccess: Partial<Record<CatalogKind | 'verify', LastSuccess>>;
+  backups: Record<CatalogKind, number>;
+  storedBytes: Record<CatalogKind | 'wal', number>;
+  windowEarliestSeconds?: number;
+  windowLatestSeconds?: number;
+  /** When the newest WAL segment or partial was stored in the repository. */
+  newestWalStoredSeconds?: number;
+}
+
+const seconds = (iso: string): number => Date.parse(iso) / 1000;
+
+/** The catalog facts of `cluster`: one listing of backups and WAL (the same reads as `backups list`). */
+export async function readCatalogFacts(repository: Repository, cluster: string, signal: AbortSignal): Promise<ClusterFacts> {
+  const { storage } = repository;
+  const [identity, manifests, wal] = await Promise.all([loadClusterIdentity(storage, cluster, signal), loadBackupCatalog(storage, cluster, signal), listArchivedWal(storage, cluster, signal)]);
+  const session = createDecryptionSession(repository.keys, { expectedScope: { cluster }, signal });
+  try {
+    const catalog = await describeClusterContents(storage, session, cluster, { identity, manifests, wal }, signal);
+    const facts: ClusterFacts = { cluster, lastSuccess: {}, backups: { full: 0, incr: 0 }, storedBytes: { full: 0, incr: 0, wal: 0 } };
+    for (const entry of catalog.backups) {
+      const kind: CatalogKind = entry.type === 'full' ? 'full' : 'incr';
+      facts.backups[kind] += 1;
+      facts.storedBytes[kind] += entry.storedSizeBytes;
+      // Oldest first: the last one seen is the newest.
+      facts.lastSuccess[kind] = { endSeconds: seconds(entry.stopTime), durationSeconds: Math.max(0, seconds(entry.stopTime) - seconds(entry.startTime)) };
+    }
+    for (const segment of wal.segments.values()) facts.storedBytes.wal += segment.storedSizeBytes;
+    for (const partials of wal.partials.values()) for (const partial of partials) facts.storedBytes.wal += partial.storedSizeBytes;
+    if (wal.newestStoredTime) facts.newestWalStoredSeconds = wal.newestStoredTime.getTime() / 1000;
+    if (catalog.window?.earliest.time) facts.windowEarliestSeconds = seconds(catalog.window.earliest.time);
+    if (catalog.window?.latest.time) facts.windowLatestSeconds = seconds(catalog.window.latest.time);
+    return facts;
+  } finally {
+    session.close();
+  }
+}
+
+/** The newest successful verify of `cluster` among the run records (verify leaves nothing in the repository). */
+export function lastVerify(records: readonly RunRecord[], cluster: string): LastSuccess | undefined {
+  const done = records.find((r) => r.cluster === cluster && r.kind === 'verify' && r.state === 'done' && r.endedAt);
+  if (!done?.endedAt) return undefined;
+  const end = seconds(done.endedAt);
+  return { endSeconds: end, durationSeconds: done.startedAt ? Math.max(0, end - seconds(done.startedAt)) : 0 };
+}
+
+/** The archiver's state file for `cluster` in `stateDir`, or undefined when no archiver ran there. */
+export async function readArchiverState(stateDir: string, cluster: string): Promise<WalArchiveState | undefined> {
+  try {
+    return JSON.parse(await readFile(join(stateDir, cluster, 'archiver-state.json'), 'utf8')) as WalArchiveState;
+  } catch {
+    return undefined;
+  }
+}
+
