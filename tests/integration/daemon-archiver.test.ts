@@ -1,0 +1,183 @@
+// The daemons elect one WAL archiver per cluster through a Redis lease, against real Redis and PostgreSQL under
+// light load: three daemons with the `archive` role serve one cluster, and at no sample are two walsenders
+// streaming; SIGKILL of the holder's daemon: another archives within TTL + 10 s; SIGSTOP of the holder (its whole
+// process tree) past the TTL: another takes over, and after SIGCONT the old one stands down without touching the
+// new walsender; afterwards the repository's WAL has no gap and `status` names the holder.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toTimelineId } from '../../src/postgres/index.js';
+import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { archiverLeaseKey } from '../../src/jobs/redis-keys.js';
+import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
+import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import { startCli } from '../harness/lifeboat-cli.js';
+import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
+import { startRedis, type RedisServer } from '../harness/redis.js';
+import { WAL_SEGMENT_BYTES, ensureCliBuilt, findGaps, readStoredWal } from '../harness/wal-archiver-runner.js';
+import { waitFor } from '../harness/wait-for.js';
+
+const PREFIX = 'lbarch';
+const LEASE_SECONDS = 5;
+const SLOT = 'lifeboat';
+let pg: PostgresServer;
+let redisServer: RedisServer;
+let redis: Redis;
+let fixture: LifeboatFixture;
+let repository: Repository;
+const daemons: DaemonProcess[] = [];
+const stopped: number[] = [];
+
+/** Every sample of the slot and the walsenders, taken beside the whole test. */
+const samples: { atMs: number; activePid: number | null; walsenders: number }[] = [];
+let sampling = true;
+let sampler: Promise<void> | undefined;
+let load: Promise<void> | undefined;
+let inserted = 0;
+
+async function sampleSlot(): Promise<{ activePid: number | null; walsenders: number }> {
+  const [row] = await pg.query<{ active_pid: number | null; walsenders: number }>(
+    `select (select active_pid from pg_replication_slots where slot_name = $1) as active_pid,
+            (select count(*)::int from pg_stat_activity where backend_type = 'walsender') as walsenders`,
+    [SLOT],
+  );
+  return { activePid: row!.active_pid, walsenders: row!.walsenders };
+}
+
+async function holderDaemon(): Promise<DaemonProcess | undefined> {
+  const holder = await redis.get(archiverLeaseKey(PREFIX, 'main'));
+  if (!holder) return undefined;
+  const pid = Number(holder.split(':')[1]);
+  return daemons.find((d) => d.pid === pid);
+}
+
+/** The daemon holding the lease (other than `not`) once a walsender other than `notPid` streams on the slot. */
+async function waitForArchiving(what: string, timeoutMs: number, not?: DaemonProcess, notPid?: number | null): Promise<{ daemon: DaemonProcess; activePid: number }> {
+  return waitFor(
+    what,
+    async () => {
+      const daemon = await holderDaemon();
+      const { activePid } = await sampleSlot();
+      if (!daemon || daemon === not || activePid === null || activePid === notPid) return undefined;
+      return { daemon, activePid };
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+beforeAll(async () => {
+  ensureCliBuilt();
+  [pg, redisServer] = await Promise.all([startPostgres(), startRedis()]);
+  fixture = createLifeboatFixture(pg);
+  repository = await openRepository(fixture.config, 'write');
+  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  await pg.query('create table ids (id serial primary key, payload text)');
+  for (const name of ['a', 'b', 'c']) {
+    const configPath = writeDaemonConfig(fixture, name, {
+      top: { redis: { url: redisServer.url, prefix: PREFIX }, daemon: { listen: '127.0.0.1:0', jobs: ['archive'], archiverLeaseSeconds: LEASE_SECONDS } },
+      cluster: { schedules: {} },
+    });
+    daemons.push(startDaemon(fixture, name, configPath));
+  }
+  await Promise.all(daemons.map((d) => d.waitForLine('ready', (line) => line.msg === 'daemon ready')));
+  sampler = (async () => {
+    while (sampling) {
+      samples.push({ atMs: Date.now(), ...(await sampleSlot().catch(() => ({ activePid: null, walsenders: 0 }))) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  load = (async () => {
+    while (sampling) {
+      await pg.query("insert into ids (payload) select repeat(md5(g::text), 8) from generate_series(1, 20) g").catch(() => undefined);
+      inserted += 20;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+}, 240_000);
+
+afterAll(async () => {
+  sampling = false;
+  await Promise.all([sampler, load]);
+  for (const pid of stopped) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // Gone already.
+    }
+  }
+  for (const daemon of daemons) daemon.child.kill('SIGKILL');
+  redis?.disconnect();
+  repository?.close();
+  await Promise.all([pg?.stop(), redisServer?.stop()]);
+  fixture?.cleanup();
+});
+
+describe('one elected WAL archiver per cluster', () => {
+  it('elects one daemon, which streams on the slot while the others wait', async () => {
+    const { daemon } = await waitForArchiving('a daemon archiving', 60_000);
+    // Steady state for a few renewals: the holder stays, one walsender.
+    const since = Date.now();
+    await waitFor('a few lease renewals', () => Date.now() - since > 3 * 1000 * (LEASE_SECONDS / 3) || undefined, { timeoutMs: 20_000 });
+    expect(await holderDaemon()).toBe(daemon);
+    const others = daemons.filter((d) => d !== daemon);
+    for (const other of others) expect(other.lines.some((l) => l.msg === 'archiver lease taken: starting the WAL archiver')).toBe(false);
+    const status = startCli(['status', '--json'], { configPath: daemon.configPath, env: fixture.env, cwd: fixture.dir });
+    const result = await status.done;
+    expect(result.code, result.stderr).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { clusters: { archiver: { holder?: string; lastArchivedLsn?: string } }[] };
+    expect(parsed.clusters[0]!.archiver.holder).toBe(await redis.get(archiverLeaseKey(PREFIX, 'main')));
+    expect(parsed.clusters[0]!.archiver.holder).toContain(`:${daemon.pid}:`);
+  }, 120_000);
+
+  it('a SIGKILLed holder daemon is replaced within the TTL plus 10 s', async () => {
+    const { daemon: old, activePid: oldPid } = await waitForArchiving('a daemon archiving', 30_000);
+    const oldTree = listProcessTree(old.pid).filter((p) => p !== old.pid);
+    const killedMs = Date.now();
+    old.child.kill('SIGKILL');
+    const { daemon: next } = await waitForArchiving('another daemon archiving', (LEASE_SECONDS + 10) * 1000, old, oldPid);
+    const takeoverMs = Date.now() - killedMs;
+    console.log(`takeover after SIGKILL: ${takeoverMs} ms (lease ${LEASE_SECONDS} s)`);
+    expect(next).not.toBe(old);
+    expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 10) * 1000);
+    // The killed daemon's archiver child and its pg_receivewal stop on their own.
+    await waitForProcessesGone(oldTree, 60_000);
+    daemons.splice(daemons.indexOf(old), 1);
+  }, 120_000);
+
+  it('a frozen holder is replaced, and after SIGCONT it stands down without touching the new walsender', async () => {
+    const { daemon: old, activePid: oldPid } = await waitForArchiving('a daemon archiving', 30_000);
+    const tree = listProcessTree(old.pid);
+    for (const pid of tree) process.kill(pid, 'SIGSTOP');
+    stopped.push(...tree);
+    const frozenMs = Date.now();
+    const { daemon: next, activePid: newPid } = await waitForArchiving('another daemon archiving', (LEASE_SECONDS + 10) * 1000, old, oldPid);
+    console.log(`takeover after SIGSTOP: ${Date.now() - frozenMs} ms`);
+    // Frozen past the TTL, then thawed.
+    await waitFor('the TTL passed', () => Date.now() - frozenMs > LEASE_SECONDS * 1000 + 1000 || undefined, { timeoutMs: 20_000 });
+    const thawedMs = Date.now();
+    for (const pid of tree) process.kill(pid, 'SIGCONT');
+    await old.waitForLine('stands down', (line) => line.msg === 'another daemon holds the archiver lease: standing down' && Date.parse(String(line.time)) >= thawedMs - 1000, 30_000);
+    await waitForProcessesGone(tree.filter((p) => p !== old.pid), 60_000);
+    // A few more seconds under load: the new walsender was never disturbed.
+    const settle = Date.now();
+    await waitFor('a settling period', () => Date.now() - settle > 3000 || undefined, { timeoutMs: 10_000 });
+    expect(await holderDaemon()).toBe(next);
+    const afterThaw = samples.filter((s) => s.atMs >= thawedMs + 200);
+    expect(afterThaw.length).toBeGreaterThan(10);
+    expect(afterThaw.every((s) => s.activePid === newPid), JSON.stringify(afterThaw.filter((s) => s.activePid !== newPid).slice(0, 5))).toBe(true);
+  }, 150_000);
+
+  it('never had two walsenders, and the archived WAL has no gap', async () => {
+    const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
+    const switched = row!.name;
+    await waitFor('the switched segment archived', async () => (await readStoredWal(repository.storage, 'main')).segments.includes(switched as never) || undefined, { timeoutMs: 60_000, intervalMs: 500 });
+    sampling = false;
+    await Promise.all([sampler, load]);
+    expect(inserted).toBeGreaterThan(0);
+    expect(samples.length).toBeGreaterThan(100);
+    expect(samples.filter((s) => s.walsenders > 1)).toEqual([]);
+    const stored = await readStoredWal(repository.storage, 'main');
+    expect(findGaps(stored.segments, toTimelineId(1), WAL_SEGMENT_BYTES)).toEqual([]);
+    for (const [segment, count] of stored.objectsPerSegment) expect(count, segment).toBe(1);
+  }, 120_000);
+});
