@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTimelineId } from '../../src/postgres/index.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { acquireArchiverLease, readArchiverLeaseHolder, releaseArchiverLease, renewArchiverLease } from '../../src/jobs/archiver-lease.js';
 import { archiverLeaseKey } from '../../src/jobs/redis-keys.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
 import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
@@ -112,6 +113,27 @@ afterAll(async () => {
   fixture?.cleanup();
 });
 
+describe('the archiver lease', () => {
+  it('is taken once, renewed only by its holder, taken again when it expired unclaimed, released only by its holder', async () => {
+    const prefix = 'leasetest';
+    expect(await acquireArchiverLease(redis, prefix, 'x', 'd1', 10_000)).toBe(true);
+    expect(await acquireArchiverLease(redis, prefix, 'x', 'd2', 10_000)).toBe(false);
+    expect(await renewArchiverLease(redis, prefix, 'x', 'd1', 10_000)).toBe('held');
+    expect(await renewArchiverLease(redis, prefix, 'x', 'd2', 10_000)).toBe('lost');
+    await releaseArchiverLease(redis, prefix, 'x', 'd2');
+    expect(await readArchiverLeaseHolder(redis, prefix, 'x')).toBe('d1');
+    // Expired with nobody taking it (a holder cut off from Redis, then back): its renewal takes it again.
+    await redis.del(archiverLeaseKey(prefix, 'x'));
+    expect(await renewArchiverLease(redis, prefix, 'x', 'd1', 10_000)).toBe('held');
+    expect(await redis.pttl(archiverLeaseKey(prefix, 'x'))).toBeGreaterThan(5_000);
+    // Taken by another meanwhile: the old holder learns it lost.
+    await redis.set(archiverLeaseKey(prefix, 'x'), 'd2', 'PX', 10_000);
+    expect(await renewArchiverLease(redis, prefix, 'x', 'd1', 10_000)).toBe('lost');
+    await releaseArchiverLease(redis, prefix, 'x', 'd2');
+    expect(await readArchiverLeaseHolder(redis, prefix, 'x')).toBeUndefined();
+  });
+});
+
 describe('one elected WAL archiver per cluster', () => {
   it('elects one daemon, which streams on the slot while the others wait', async () => {
     const { daemon } = await waitForArchiving('a daemon archiving', 60_000);
@@ -127,6 +149,18 @@ describe('one elected WAL archiver per cluster', () => {
     const parsed = JSON.parse(result.stdout) as { clusters: { archiver: { holder?: string; lastArchivedLsn?: string } }[] };
     expect(parsed.clusters[0]!.archiver.holder).toBe(await redis.get(archiverLeaseKey(PREFIX, 'main')));
     expect(parsed.clusters[0]!.archiver.holder).toContain(`:${daemon.pid}:`);
+  }, 120_000);
+
+  it('the holder restarts its archiver process when it dies, keeping the lease', async () => {
+    const { daemon, activePid } = await waitForArchiving('a daemon archiving', 30_000);
+    const forked = daemon.lines.filter((l) => l.msg === 'WAL archiver process forked');
+    const child = forked.at(-1)!.pid as number;
+    process.kill(child, 'SIGKILL');
+    await daemon.waitForLine('restart noticed', (l) => l.msg === 'the WAL archiver process stopped; restarting it' && l.pid === child, 30_000);
+    await daemon.waitForLine('restarted', (l) => l.msg === 'WAL archiver process forked' && l.pid !== child && !forked.includes(l), 30_000);
+    // The killed child's pg_receivewal is an orphan: the new archiver ends it and streams again itself.
+    const again = await waitForArchiving('the holder archiving again', 60_000, undefined, activePid);
+    expect(again.daemon).toBe(daemon);
   }, 120_000);
 
   it('a SIGKILLed holder daemon is replaced within the TTL plus 10 s', async () => {
