@@ -91,6 +91,8 @@ beforeAll(async () => {
     while (sampling) {
       await pg.query("insert into ids (payload) select repeat(md5(g::text), 8) from generate_series(1, 20) g").catch(() => undefined);
       inserted += 20;
+      // A segment switch every ~2 s: many segments complete across the takeovers, some while nobody archives.
+      if (inserted % 800 === 0) await pg.query('select pg_switch_wal()').catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
@@ -201,6 +203,18 @@ describe('one elected WAL archiver per cluster', () => {
     expect(afterThaw.every((s) => s.activePid === newPid), JSON.stringify(afterThaw.filter((s) => s.activePid !== newPid).slice(0, 5))).toBe(true);
   }, 150_000);
 
+  it('a holder stopped by SIGTERM ships, frees the lease and exits 0; another takes over', async () => {
+    const { daemon: old, activePid: oldPid } = await waitForArchiving('a daemon archiving', 30_000);
+    const termMs = Date.now();
+    old.child.kill('SIGTERM');
+    const [exit, next] = await Promise.all([old.exited, waitForArchiving('another daemon archiving', (LEASE_SECONDS + 30) * 1000, old, oldPid)]);
+    console.log(`takeover after SIGTERM: ${Date.now() - termMs} ms; daemon exited after ${exit.atMs - termMs} ms`);
+    expect(exit.code, old.output().slice(-2000)).toBe(0);
+    expect(old.lines.some((l) => l.msg === 'WAL archiver stopped')).toBe(true);
+    expect(next.daemon).not.toBe(old);
+    daemons.splice(daemons.indexOf(old), 1);
+  }, 120_000);
+
   it('never had two walsenders, and the archived WAL has no gap', async () => {
     const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
     const switched = row!.name;
@@ -211,6 +225,8 @@ describe('one elected WAL archiver per cluster', () => {
     expect(samples.length).toBeGreaterThan(100);
     expect(samples.filter((s) => s.walsenders > 1)).toEqual([]);
     const stored = await readStoredWal(repository.storage, 'main');
+    console.log(`${stored.segments.length} segments archived (${stored.segments[0]} - ${stored.segments.at(-1)}), ${samples.length} slot samples`);
+    expect(stored.segments.length).toBeGreaterThan(5);
     expect(findGaps(stored.segments, toTimelineId(1), WAL_SEGMENT_BYTES)).toEqual([]);
     for (const [segment, count] of stored.objectsPerSegment) expect(count, segment).toBe(1);
   }, 120_000);
