@@ -17,9 +17,14 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** True when the lease was free and is now ours. */
+/**
+ * True when the lease was free and is now ours, or already names us: an earlier attempt that timed out while Redis
+ * was unreachable may have run when it came back, and must not leave a lease nobody acts on until it expires.
+ */
 export async function acquireArchiverLease(redis: Redis, prefix: string, cluster: string, daemonId: string, leaseMs: number): Promise<boolean> {
-  return (await redis.set(archiverLeaseKey(prefix, cluster), daemonId, 'PX', leaseMs, 'NX')) === 'OK';
+  const key = archiverLeaseKey(prefix, cluster);
+  if ((await redis.set(key, daemonId, 'PX', leaseMs, 'NX')) === 'OK') return true;
+  return (await renewArchiverLease(redis, prefix, cluster, daemonId, leaseMs)) === 'held';
 }
 
 export async function renewArchiverLease(redis: Redis, prefix: string, cluster: string, daemonId: string, leaseMs: number): Promise<LeaseRenewal> {
