@@ -45,6 +45,8 @@ class ClusterArchiver {
   #holding: Holding | undefined;
   #busy = false;
   #stopped = false;
+  #redisDown = false;
+  #publishing = false;
   readonly #leaseMs: number;
   readonly #log: Logger;
 
@@ -91,21 +93,38 @@ class ClusterArchiver {
     if (this.#stopped || holding === undefined) return;
     this.#send({ type: 'keep' });
     if (holding.child === undefined && Date.now() >= holding.retryAtMs) this.#spawn(holding);
-    await this.#publishState();
+    // Not awaited: a Redis that hangs must not delay the next tick's renewal and `keep` past the child's watchdog.
+    if (!this.#publishing) {
+      this.#publishing = true;
+      void this.#publishState().finally(() => (this.#publishing = false));
+    }
   }
 
-  /** A Redis call bounded by a third of the lease: a hung connection counts as unreachable. */
+  /**
+   * A Redis call bounded by a quarter of the lease (a hung connection counts as unreachable), so that a tick ends
+   * before the next one is due and the child hears `keep` every third of the lease even while Redis is away.
+   */
   async #redis<T>(call: () => Promise<T>): Promise<T | undefined> {
+    const timeoutMs = Math.max(500, Math.floor(this.#leaseMs / 4));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(500, Math.floor(this.#leaseMs / 3)))));
+    const timeout = new Promise<{ timedOut: true }>((resolve) => (timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs)));
     try {
-      return await Promise.race([call(), timeout]);
+      const result = await Promise.race([call().then((value) => ({ value })), timeout]);
+      if ('timedOut' in result) return this.#unreachable(`no answer within ${timeoutMs} ms`);
+      this.#redisDown = false;
+      return result.value;
     } catch (error) {
-      this.#log.warn({ err: describeError(error) }, 'redis unreachable for the archiver lease; archiving on');
-      return undefined;
+      return this.#unreachable(describeError(error));
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Logged once per outage: while it lasts, the holder archives on and the others wait. */
+  #unreachable(reason: string): undefined {
+    if (!this.#redisDown) this.#log.warn({ err: reason, holding: this.#holding !== undefined }, 'redis unreachable for the archiver lease; archiving on');
+    this.#redisDown = true;
+    return undefined;
   }
 
   #spawn(holding: Holding): void {

@@ -3,6 +3,7 @@
 // streaming; SIGKILL of the holder's daemon: another archives within TTL + 10 s; SIGSTOP of the holder (its whole
 // process tree) past the TTL: another takes over, and after SIGCONT the old one stands down without touching the
 // new walsender; afterwards the repository's WAL has no gap and `status` names the holder.
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTimelineId } from '../../src/postgres/index.js';
@@ -35,6 +36,54 @@ let sampling = true;
 let sampler: Promise<void> | undefined;
 let load: Promise<void> | undefined;
 let inserted = 0;
+
+/** A TCP proxy between the daemons and Redis that can cut them off (connections dropped, new ones black-holed). */
+interface RedisProxy {
+  port: number;
+  pause(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+let proxy: RedisProxy;
+
+async function startRedisProxy(target: RedisServer): Promise<RedisProxy> {
+  let paused = false;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => undefined);
+    if (paused) return; // Black hole: accepted, never answered.
+    const upstream = createConnection(target.port, target.host);
+    open.add(upstream);
+    upstream.on('close', () => {
+      open.delete(upstream);
+      client.destroy();
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dropAll = (): void => {
+    for (const socket of open) socket.destroy();
+  };
+  return {
+    port: (server.address() as { port: number }).port,
+    pause: () => {
+      paused = true;
+      dropAll();
+    },
+    resume: () => {
+      paused = false;
+      dropAll();
+    },
+    close: () => {
+      dropAll();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 async function sampleSlot(): Promise<{ activePid: number | null; walsenders: number }> {
   const [row] = await pg.query<{ active_pid: number | null; walsenders: number }>(
@@ -72,10 +121,11 @@ beforeAll(async () => {
   fixture = createLifeboatFixture(pg);
   repository = await openRepository(fixture.config, 'write');
   redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  proxy = await startRedisProxy(redisServer);
   await pg.query('create table ids (id serial primary key, payload text)');
   for (const name of ['a', 'b', 'c']) {
     const configPath = writeDaemonConfig(fixture, name, {
-      top: { redis: { url: redisServer.url, prefix: PREFIX }, daemon: { listen: '127.0.0.1:0', jobs: ['archive'], archiverLeaseSeconds: LEASE_SECONDS } },
+      top: { redis: { url: `redis://127.0.0.1:${proxy.port}/0`, prefix: PREFIX }, daemon: { listen: '127.0.0.1:0', jobs: ['archive'], archiverLeaseSeconds: LEASE_SECONDS } },
       cluster: { schedules: {} },
     });
     daemons.push(startDaemon(fixture, name, configPath));
@@ -110,6 +160,7 @@ afterAll(async () => {
   }
   for (const daemon of daemons) daemon.child.kill('SIGKILL');
   redis?.disconnect();
+  await proxy?.close();
   repository?.close();
   await Promise.all([pg?.stop(), redisServer?.stop()]);
   fixture?.cleanup();
@@ -216,6 +267,25 @@ describe('one elected WAL archiver per cluster', () => {
     expect(next.daemon).not.toBe(old);
     daemons.splice(daemons.indexOf(old), 1);
   }, 120_000);
+
+  it('the holder keeps archiving while Redis is unreachable past the TTL; one archiver remains when it returns', async () => {
+    const { daemon: holder, activePid } = await waitForArchiving('a daemon archiving', 30_000);
+    const cutMs = Date.now();
+    proxy.pause();
+    await holder.waitForLine('redis unreachable', (l) => l.msg === 'redis unreachable for the archiver lease; archiving on' && Date.parse(String(l.time)) >= cutMs, 30_000);
+    await waitFor('twice the TTL without Redis', () => Date.now() - cutMs > 2 * LEASE_SECONDS * 1000 + 1000 || undefined, { timeoutMs: 30_000 });
+    const during = samples.filter((s) => s.atMs >= cutMs + 200);
+    expect(during.length).toBeGreaterThan(10);
+    expect(during.every((s) => s.activePid === activePid), JSON.stringify(during.filter((s) => s.activePid !== activePid).slice(0, 5))).toBe(true);
+    const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
+    await waitFor('a segment archived without Redis', async () => (await readStoredWal(repository.storage, 'main')).segments.includes(row!.name as never) || undefined, { timeoutMs: 30_000, intervalMs: 500 });
+    proxy.resume();
+    const returned = Date.now();
+    await waitForArchiving('an archiver with the lease after Redis returned', 60_000);
+    await waitFor('a settling period', () => Date.now() - returned > 2 * LEASE_SECONDS * 1000 || undefined, { timeoutMs: 30_000 });
+    const archiving = daemons.filter((d) => d.descendants().length > 0);
+    expect(archiving.map((d) => d.name)).toEqual([(await holderDaemon())!.name]);
+  }, 150_000);
 
   it('never had two walsenders, and the archived WAL has no gap', async () => {
     const [row] = await pg.query<{ name: string }>('select pg_walfile_name(pg_switch_wal()) as name');
