@@ -79,6 +79,13 @@ export const backupSchema = z.strictObject({
 /** The job kinds the daemon runs, which are also the schedule keys; src/jobs/job-kinds.ts implements each. */
 export const JOB_KIND_NAMES = ['full', 'diff', 'incr', 'verify'] as const;
 export type JobKindName = (typeof JOB_KIND_NAMES)[number];
+/**
+ * What a daemon may take (`daemon.jobs`): the job kinds, and `archive` (be willing to run the cluster's WAL archiver,
+ * one per cluster elected through a Redis lease). `archive` is not in the default: taking it terminates the
+ * walsender of any `lifeboat wal archive` already streaming on the slot, so an upgrade must opt in on purpose.
+ */
+export const DAEMON_ROLE_NAMES = [...JOB_KIND_NAMES, 'archive'] as const;
+export type DaemonRoleName = (typeof DAEMON_ROLE_NAMES)[number];
 
 const cronField = (what: string): z.ZodOptional<z.ZodString> =>
   z
@@ -136,10 +143,17 @@ export const daemonSchema = z.strictObject({
     .default(30)
     .describe('Lease (seconds) of a cluster lock, renewed while its job runs; a crashed holder\'s lock frees after this.'),
   jobs: z
-    .array(z.enum(JOB_KIND_NAMES))
+    .array(z.enum(DAEMON_ROLE_NAMES))
     .min(1)
     .default([...JOB_KIND_NAMES])
-    .describe('Job kinds this daemon takes (e.g. only verify on a drill host). Default: all.'),
+    .describe('Job kinds this daemon takes (e.g. only verify on a drill host), and `archive` to be willing to run the WAL archiver of the clusters it serves (one daemon per cluster is elected). Default: every job kind, not `archive`.'),
+  archiverLeaseSeconds: z
+    .number()
+    .int()
+    .min(3)
+    .max(600)
+    .default(15)
+    .describe('Lease (seconds) electing the daemon that archives a cluster\'s WAL, renewed every third of it; a dead or frozen holder is replaced after about this long.'),
   clusters: z
     .array(clusterName)
     .min(1)

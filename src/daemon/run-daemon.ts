@@ -21,6 +21,7 @@ import { reconcileSchedulers } from '../jobs/reconcile-schedulers.js';
 import { redisOptions, requireRedisConfig } from '../jobs/redis-connection.js';
 import { bullPrefix } from '../jobs/redis-keys.js';
 import { createDaemonMetrics } from '../metrics/daemon-metrics.js';
+import { startArchiverSupervisor } from './archiver-supervisor.js';
 import { startHealthServer } from './health-server.js';
 
 export interface RunDaemonOptions {
@@ -120,6 +121,11 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     return worker;
   });
 
+  // 5b. With the `archive` role: be willing to archive each cluster served; a Redis lease elects one daemon each.
+  const archivers = config.daemon.jobs.includes('archive')
+    ? startArchiverSupervisor({ config, clusters, redis, prefix, daemonId, env: options.env, log, onSpawn: deps.onSpawn })
+    : undefined;
+
   // 6. Probes: alive while the process runs; ready while Redis and the repository answer. And /metrics.
   const storage = openStorage(config.repository);
   const http = await startHealthServer(config.daemon.listen, {
@@ -140,7 +146,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     shutdown.abort();
   }, timeoutMs);
   try {
-    await Promise.all(workers.map((worker) => worker.close()));
+    await Promise.all([...workers.map((worker) => worker.close()), archivers?.stop()]);
   } finally {
     clearTimeout(timer);
   }

@@ -9,6 +9,7 @@ import { createDecryptionSession } from '../crypto/index.js';
 import { describeError } from '../errors/index.js';
 import { describeCluster, type ClusterCatalog } from '../repository/describe-cluster.js';
 import type { Repository } from '../repository/open-repository.js';
+import { readArchiverStatus, type ArchiverStatus } from './read-archiver-status.js';
 import { listAliveDaemons, type AliveDaemon } from './daemon-registry.js';
 import { listPausedSchedules } from './pause-schedules.js';
 import { planSchedulers } from './plan-schedulers.js';
@@ -33,6 +34,8 @@ export interface ClusterStatus {
   next: { kind: string; schedule: string; nextRunAt?: string; paused: boolean; missingInRedis: boolean }[];
   running: RunRecord[];
   recentProblems: RunRecord[];
+  /** The daemon archiving the cluster's WAL (its lease) and the state it published; `{}` when none does. */
+  archiver: ArchiverStatus;
 }
 
 export interface DaemonStatus {
@@ -65,7 +68,7 @@ export async function readStatus(options: {
   const paused = new Set(await listPausedSchedules(redis, prefix));
   const clusters: ClusterStatus[] = [];
   for (const cluster of config.clusters) {
-    const status: ClusterStatus = { cluster: cluster.name, lastSuccess: {}, next: [], running: [], recentProblems: [] };
+    const status: ClusterStatus = { cluster: cluster.name, lastSuccess: {}, next: [], running: [], recentProblems: [], archiver: await readArchiverStatus(redis, prefix, cluster.name) };
     const session = createDecryptionSession(options.repository.keys, { expectedScope: { cluster: cluster.name }, signal: options.signal });
     try {
       const catalog = await describeCluster(options.repository.storage, session, cluster.name, options.signal);

@@ -54,3 +54,13 @@ export function daemonInfoKey(prefix: string): string {
 export function pausedSchedulersKey(prefix: string): string {
   return `${prefix}:paused-schedules`;
 }
+
+/** The lease electing the daemon that archives `cluster`'s WAL; its value is the holder's daemon id. */
+export function archiverLeaseKey(prefix: string, cluster: string): string {
+  return `${prefix}:archiver:${cluster}:lease`;
+}
+
+/** Hash the archiver lease holder publishes each renewal: its daemon id and its archiver's state (position, lag). */
+export function archiverStateKey(prefix: string, cluster: string): string {
+  return `${prefix}:archiver:${cluster}:state`;
+}

@@ -26,6 +26,12 @@ function formatStatus(status: DaemonStatus): string {
       lines.push(`  ${kind.padEnd(6)} last ok ${last ? `${last.at} (${formatAge(last.ageSeconds)})${last.backupId ? ` ${last.backupId}` : ''}` : 'never'}; ${nextText}`);
     }
     if (cluster.window) lines.push(`  recoverable ${cluster.window.earliest.time ?? cluster.window.earliest.lsn} - ${cluster.window.latest.time ?? cluster.window.latest.lsn}`);
+    const archiver = cluster.archiver;
+    if (archiver.holder === undefined) lines.push('  archiver: none (no daemon with the archive role holds the lease)');
+    else {
+      const lag = archiver.lagBytes === undefined ? '' : `, lag ${archiver.lagBytes} bytes / ${archiver.lagSeconds ?? '?'} s`;
+      lines.push(`  archiver on ${archiver.holder}${archiver.lastArchivedLsn ? `: archived to ${archiver.lastArchivedLsn}${lag}` : ''}${archiver.lastError ? `; last error: ${archiver.lastError}` : ''}`);
+    }
     for (const run of cluster.running) lines.push(`  running ${run.kind} ${run.runKey} on ${run.daemonId ?? '?'} since ${run.startedAt ?? '?'}`);
     for (const run of cluster.recentProblems) lines.push(`  ${run.state} ${run.kind} ${run.runKey}${run.errorCode ? ` [${run.errorCode}]` : ''}: ${run.message ?? ''}`);
   }
