@@ -41,7 +41,7 @@ describe('daemon configuration', () => {
       { REDIS_PW: 'redis-secret-value' },
     );
     expect(loaded.clusters[0]!.schedules).toEqual({ full: '0 1 * * *', incr: '*/10 * * * * *' });
-    expect(loaded.daemon).toEqual({ listen: '127.0.0.1:9187', shutdownTimeoutSeconds: 60, lockLeaseSeconds: 30, jobs: ['full', 'diff', 'incr', 'verify'] });
+    expect(loaded.daemon).toEqual({ listen: '127.0.0.1:9187', shutdownTimeoutSeconds: 60, lockLeaseSeconds: 30, archiverLeaseSeconds: 15, jobs: ['full', 'diff', 'incr', 'verify'] });
     expect(loaded.schedules).toEqual({ timezone: 'UTC' });
     expect(loaded.redis?.prefix).toBe('lifeboat');
     expect(loaded.redis?.password).toBeInstanceOf(Secret);
