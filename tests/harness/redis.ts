@@ -30,9 +30,9 @@ function hasLocalRedis(): boolean {
   }
 }
 
-/** True once the server at host:port answers PING; never throws. */
-export async function pingRedis(host: string, port: number): Promise<boolean> {
-  const client = new Redis({ host, port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+/** True once the server at host:port answers PING (authenticating with `password` if given); never throws. */
+export async function pingRedis(host: string, port: number, password?: string): Promise<boolean> {
+  const client = new Redis({ host, port, ...(password === undefined ? {} : { password }), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
   client.on('error', () => undefined);
   try {
     await client.connect();

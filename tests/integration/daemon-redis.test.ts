@@ -16,6 +16,7 @@ import { listRecentRuns, type RunRecord } from '../../src/jobs/run-record.js';
 import { openRepository } from '../../src/repository/open-repository.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
 import { freePort } from '../harness/free-port.js';
+import { pingRedis } from '../harness/redis.js';
 import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { startServiceProcess, waitUntilServiceReady, type ServiceProcess } from '../harness/service-process.js';
@@ -33,25 +34,12 @@ const daemons: DaemonProcess[] = [];
 
 const REDIS_PASSWORD = `redis-${randomBytes(12).toString('hex')}`;
 
-async function pingWithPassword(): Promise<boolean> {
-  const client = new Redis({ host: '127.0.0.1', port, password: REDIS_PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** A redis-server on `port` without persistence: stopping it loses everything, as a restart without AOF does. */
 async function startRedisServer(): Promise<void> {
   // The password goes in a config file, not on redis-server's command line.
   writeFileSync(join(dir, 'redis.conf'), `requirepass ${REDIS_PASSWORD}\n`, { mode: 0o600 });
   const service = startServiceProcess({ command: 'redis-server', args: [join(dir, 'redis.conf'), '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], cwd: dir });
-  await waitUntilServiceReady(service, `redis-server on port ${port}`, pingWithPassword, 30_000);
+  await waitUntilServiceReady(service, `redis-server on port ${port}`, () => pingRedis('127.0.0.1', port, REDIS_PASSWORD), 30_000);
   redisProcess = service;
 }
 
