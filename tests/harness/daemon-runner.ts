@@ -4,7 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LifeboatFixture } from './lifeboat-fixture.js';
+import { Redis } from 'ioredis';
+import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import { createLifeboatFixture, type LifeboatFixture } from './lifeboat-fixture.js';
+import { startPostgres, type PostgresServer } from './postgres.js';
+import { startRedis, type RedisServer } from './redis.js';
+import { ensureCliBuilt } from './wal-archiver-runner.js';
 import { registerExitCleanup } from './exit-cleanup.js';
 import { killProcessTreeSync, listProcessTree } from './process-tree.js';
 import { waitFor } from './wait-for.js';
@@ -82,4 +87,41 @@ export function startDaemon(fixture: LifeboatFixture, name: string, configPath: 
       waitFor(`${name}: ${what}\n${raw.slice(-3000)}`, () => lines.find(predicate), { timeoutMs, intervalMs: 100 }),
     descendants: () => listProcessTree(pid).filter((p) => p !== pid),
   };
+}
+
+/** What every daemon test file starts: PostgreSQL with a fixture, its repository, a private Redis and a client. */
+export interface DaemonTestServices {
+  pg: PostgresServer;
+  redisServer: RedisServer;
+  fixture: LifeboatFixture;
+  /** The fixture's repository, open for writing. */
+  repository: Repository;
+  /** A client of `redisServer` (maxRetriesPerRequest: null, as BullMQ wants). */
+  redis: Redis;
+  /** Close the client and the repository, stop both servers, remove the fixture. */
+  stop(): Promise<void>;
+}
+
+/** Start the services a daemon test file needs (dist/ built first); whatever started is stopped if a step fails. */
+export async function startDaemonTestServices(): Promise<DaemonTestServices> {
+  ensureCliBuilt();
+  const [pg, redisServer] = await Promise.all([startPostgres(), startRedis()]);
+  let fixture: LifeboatFixture | undefined;
+  let repository: Repository | undefined;
+  let redis: Redis | undefined;
+  const stop = async (): Promise<void> => {
+    redis?.disconnect();
+    repository?.close();
+    await Promise.all([pg.stop(), redisServer.stop()]);
+    fixture?.cleanup();
+  };
+  try {
+    fixture = createLifeboatFixture(pg);
+    repository = await openRepository(fixture.config, 'write');
+    redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+    return { pg, redisServer, fixture, repository, redis, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

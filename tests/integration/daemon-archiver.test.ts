@@ -7,16 +7,17 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toTimelineId } from '../../src/postgres/index.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import type { Repository } from '../../src/repository/open-repository.js';
 import { acquireArchiverLease, readArchiverLeaseHolder, releaseArchiverLease, renewArchiverLease } from '../../src/jobs/archiver-lease.js';
 import { archiverLeaseKey } from '../../src/jobs/redis-keys.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
-import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import { startDaemonTestServices, type DaemonTestServices } from '../harness/daemon-runner.js';
+import type { LifeboatFixture } from '../harness/lifeboat-fixture.js';
 import { startCli } from '../harness/lifeboat-cli.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
-import { startRedis, type RedisServer } from '../harness/redis.js';
-import { WAL_SEGMENT_BYTES, ensureCliBuilt, findGaps, readStoredWal } from '../harness/wal-archiver-runner.js';
+import type { RedisServer } from '../harness/redis.js';
+import { WAL_SEGMENT_BYTES, findGaps, readStoredWal } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const PREFIX = 'lbarch';
@@ -25,6 +26,7 @@ const SLOT = 'lifeboat';
 let pg: PostgresServer;
 let redisServer: RedisServer;
 let redis: Redis;
+let services: DaemonTestServices | undefined;
 let fixture: LifeboatFixture;
 let repository: Repository;
 const daemons: DaemonProcess[] = [];
@@ -116,11 +118,8 @@ async function waitForArchiving(what: string, timeoutMs: number, not?: DaemonPro
 }
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  [pg, redisServer] = await Promise.all([startPostgres(), startRedis()]);
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  services = await startDaemonTestServices();
+  ({ pg, redisServer, fixture, repository, redis } = services);
   proxy = await startRedisProxy(redisServer);
   await pg.query('create table ids (id serial primary key, payload text)');
   for (const name of ['a', 'b', 'c']) {
@@ -159,11 +158,8 @@ afterAll(async () => {
     }
   }
   for (const daemon of daemons) daemon.child.kill('SIGKILL');
-  redis?.disconnect();
   await proxy?.close();
-  repository?.close();
-  await Promise.all([pg?.stop(), redisServer?.stop()]);
-  fixture?.cleanup();
+  await services?.stop();
 });
 
 describe('the archiver lease', () => {

@@ -9,17 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLifeboatError } from '../../src/errors/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { loadBackupCatalog } from '../../src/repository/backup-catalog.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import type { Repository } from '../../src/repository/open-repository.js';
 import { enqueueRun, openQueue } from '../../src/jobs/job-queues.js';
 import { queueName, runRecordKey } from '../../src/jobs/redis-keys.js';
 import { loadRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
 import { backupsPrefix } from '../../src/storage/index.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
-import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { startDaemonTestServices, type DaemonTestServices } from '../harness/daemon-runner.js';
+import { pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
-import { startRedis, type RedisServer } from '../harness/redis.js';
-import { ensureCliBuilt, startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
+import type { RedisServer } from '../harness/redis.js';
+import { startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
@@ -30,15 +31,13 @@ let repository: Repository;
 let archiver: InProcessArchiver | undefined;
 let redisServer: RedisServer;
 let redis: Redis;
+let services: DaemonTestServices | undefined;
 let queue: Queue;
 const daemons: DaemonProcess[] = [];
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  [pg, redisServer] = await Promise.all([startPostgres(), startRedis()]);
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  services = await startDaemonTestServices();
+  ({ pg, redisServer, fixture, repository, redis } = services);
   queue = openQueue(queueName('main', 'full'), { host: redisServer.host, port: redisServer.port, maxRetriesPerRequest: null }, PREFIX);
   await pgbench(pg, ['-i', '-s', '1', '-q']);
   archiver = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log });
@@ -48,10 +47,7 @@ afterAll(async () => {
   for (const daemon of daemons) daemon.child.kill('SIGKILL');
   await archiver?.stop().catch(() => undefined);
   await queue?.close();
-  redis?.disconnect();
-  repository?.close();
-  await Promise.all([pg?.stop(), redisServer?.stop()]);
-  fixture?.cleanup();
+  await services?.stop();
 });
 
 /** A daemon on its own state folder `state-<name>`, taking on-demand runs only. */

@@ -11,17 +11,18 @@ import { runFullBackup } from '../../src/backup/full/run-full-backup.js';
 import { nextCronRuns } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { loadBackupCatalog } from '../../src/repository/backup-catalog.js';
-import { openRepository, type Repository } from '../../src/repository/open-repository.js';
+import type { Repository } from '../../src/repository/open-repository.js';
 import { enqueueRun, openQueue } from '../../src/jobs/job-queues.js';
 import { lockKey, queueName } from '../../src/jobs/redis-keys.js';
 import { listRecentRuns, loadRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
+import { startDaemonTestServices, type DaemonTestServices } from '../harness/daemon-runner.js';
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
-import { createLifeboatFixture, pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
-import { startPostgres, type PostgresServer } from '../harness/postgres.js';
+import { pgbench, type LifeboatFixture } from '../harness/lifeboat-fixture.js';
+import type { PostgresServer } from '../harness/postgres.js';
 import { isProcessAlive, listProcessTree, waitForProcessesGone } from '../harness/process-tree.js';
-import { startRedis, type RedisServer } from '../harness/redis.js';
-import { ensureCliBuilt, startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
+import type { RedisServer } from '../harness/redis.js';
+import { startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
@@ -34,14 +35,12 @@ let repository: Repository;
 let archiver: InProcessArchiver | undefined;
 let redisServer: RedisServer;
 let redis: Redis;
+let services: DaemonTestServices | undefined;
 const daemons: DaemonProcess[] = [];
 
 beforeAll(async () => {
-  ensureCliBuilt();
-  [pg, redisServer] = await Promise.all([startPostgres(), startRedis()]);
-  fixture = createLifeboatFixture(pg);
-  repository = await openRepository(fixture.config, 'write');
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  services = await startDaemonTestServices();
+  ({ pg, redisServer, fixture, repository, redis } = services);
   await pgbench(pg, ['-i', '-s', '1', '-q']);
   archiver = startInProcessArchiver({ fixture, storage: repository.storage, keys: repository.keys, log });
   // The chain starts with one full backup, so that the first incr has a tip to seal after.
@@ -51,10 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const daemon of daemons) daemon.child.kill('SIGKILL');
   await archiver?.stop().catch(() => undefined);
-  redis?.disconnect();
-  repository?.close();
-  await Promise.all([pg?.stop(), redisServer?.stop()]);
-  fixture?.cleanup();
+  await services?.stop();
 });
 
 function daemonConfig(name: string, options: { schedules?: Record<string, string>; shutdownTimeoutSeconds?: number; jobs?: string[] } = {}): string {
