@@ -1,7 +1,8 @@
 // Maps anything thrown by a command to what the operator sees: "error[code]: message" and a HINT line on
 // stderr, secrets scrubbed, and the exit code from the error catalog.
 import { ERROR_CODES, LifeboatError } from '../errors/index.js';
-import { redactSecrets } from '../log/index.js';
+// The registry alone, not ../log/index.js: that loads pino, which `lifeboat --version` must not pay for.
+import { redactSecrets } from '../log/secret-registry.js';
 
 export interface ErrorReport {
   text: string;
