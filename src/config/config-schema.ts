@@ -76,6 +76,30 @@ export const backupSchema = z.strictObject({
     .describe('The base backup tar stream is cut into parts of about this size, restored in parallel.'),
 });
 
+export const drillTargetsSchema = z.strictObject({
+  rpoSeconds: z
+    .number()
+    .positive()
+    .default(3600)
+    .describe('Most data (seconds) a drill may find lost: D minus the newest heartbeat the restored server holds. Default: the readiness plan\'s 1 h.'),
+  rtoSeconds: z
+    .number()
+    .positive()
+    .default(14_400)
+    .describe('Longest a drill\'s restore may take (seconds): D until the restored server is promoted and answers. Default: the readiness plan\'s 4 h.'),
+});
+
+export const drillSchema = z.strictObject({
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(10)
+    .describe('How often a daemon writes a row into `lifeboat.heartbeat` on the primary, which drills measure RPO by; 0 leaves the table out (RPO then comes from commit timestamps, if tracked).'),
+  targets: drillTargetsSchema.default(drillTargetsSchema.parse({})).describe('The RPO and RTO a drill must meet to pass.'),
+});
+
 /** The job kinds the daemon runs, which are also the schedule keys; src/jobs/job-kinds.ts implements each. */
 export const JOB_KIND_NAMES = ['full', 'diff', 'incr', 'verify'] as const;
 export type JobKindName = (typeof JOB_KIND_NAMES)[number];
@@ -107,6 +131,7 @@ export const clusterSchema = z.strictObject({
   wal: walSchema.default(walSchema.parse({})).describe('Continuous WAL archiving.'),
   backup: backupSchema.default(backupSchema.parse({})).describe('Full base backups.'),
   schedules: clusterSchedulesSchema.default({}).describe('When the daemon runs each job kind for this cluster.'),
+  drill: drillSchema.default(drillSchema.parse({})).describe('Restore drills: the heartbeat they measure RPO by, and the targets they must meet.'),
 });
 
 export const redisSchema = z.strictObject({
@@ -276,3 +301,4 @@ export type BackupConfig = ClusterConfig['backup'];
 export type RedisConfig = NonNullable<Config['redis']>;
 export type DaemonConfig = Config['daemon'];
 export type ClusterSchedules = ClusterConfig['schedules'];
+export type DrillConfig = ClusterConfig['drill'];
