@@ -41,6 +41,38 @@ function formatIssuePath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * Parses `bytes` as UTF-8 JSON and validates it with `schema`. Throws `objectCorrupted` when it is not JSON or
+ * does not match; the message names `what` (e.g. `object "<key>" in <location>`) and the first failing field.
+ */
+export function parseJsonBytes<Schema extends z.ZodType>(bytes: Buffer, schema: Schema, what: string): z.output<Schema> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new LifeboatError('objectCorrupted', `${what} is not valid JSON: ${describeError(error)}`, {
+      hint: 'the object was damaged or replaced; restore it from a copy (or a replica repository)',
+      cause: error,
+    });
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    throw new LifeboatError('objectCorrupted', `${what} has an unexpected format ${describeSchemaIssues(result.error)}`, {
+      hint: 'it was written by an incompatible lifeboat version or damaged; upgrade lifeboat or restore the object',
+      cause: result.error,
+    });
+  }
+  return result.data;
+}
+
+/** `at files[3].sizeBytes: <zod's message> (and 2 more issues)`: where a value failed its schema, for messages. */
+export function describeSchemaIssues(error: z.ZodError): string {
+  const [first] = error.issues;
+  const detail = first === undefined ? error.message : `at ${formatIssuePath(first.path)}: ${first.message}`;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more issues)` : '';
+  return `${detail}${more}`;
+}
+
+/**
  * Reads the JSON object at `key` and validates it with `schema`. Throws `objectNotFound` when it is missing
  * and `objectCorrupted` when it is too large (`maxBytes`, default 64 MiB), not JSON, or does not match the
  * schema; the message names the key and the first failing field.
@@ -54,26 +86,7 @@ export async function loadJson<Schema extends z.ZodType>(
   const stream = await storage.get(key, options.signal === undefined ? {} : { signal: options.signal });
   const what = `object "${key}" in ${storage.location}`;
   const bytes = await readAll(stream, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES, what);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new LifeboatError('objectCorrupted', `${what} is not valid JSON: ${describeError(error)}`, {
-      hint: 'the object was damaged or replaced; restore it from a copy (or a replica repository)',
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(parsed);
-  if (!result.success) {
-    const [first] = result.error.issues;
-    const detail = first === undefined ? result.error.message : `at ${formatIssuePath(first.path)}: ${first.message}`;
-    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more issues)` : '';
-    throw new LifeboatError('objectCorrupted', `${what} has an unexpected format ${detail}${more}`, {
-      hint: 'it was written by an incompatible lifeboat version or damaged; upgrade lifeboat or restore the object',
-      cause: result.error,
-    });
-  }
-  return result.data;
+  return parseJsonBytes(bytes, schema, what);
 }
 
 /**
