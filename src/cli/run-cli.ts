@@ -18,6 +18,20 @@ export interface CliIo {
 type Register = (parent: Command, context: () => CommandContext) => void;
 
 /**
+ * `drill` subcommands, each loaded only when it runs (`drill history` must not load the drill engine); help and
+ * unknown subcommands load them all. A new subcommand is one more line here.
+ */
+const DRILL_COMMANDS: Record<string, () => Promise<Register>> = {
+  history: async () => (await import('./commands/drill-history.js')).registerDrillHistory,
+};
+
+/** The registrations of `subcommand` from `commands`, or of all of them when it is not one of theirs. */
+async function loadSubcommands(commands: Record<string, () => Promise<Register>>, subcommand: string | undefined): Promise<Register[]> {
+  const names = subcommand !== undefined && subcommand in commands ? [subcommand] : Object.keys(commands);
+  return Promise.all(names.map((name) => commands[name]!()));
+}
+
+/**
  * Command groups, each loaded only when asked for: `wal fetch` runs once per WAL segment during a restore, so
  * its start-up must not pay for the AWS SDK, pg and every other command's modules.
  */
@@ -48,6 +62,7 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
   repository: { description: 'the repository itself', load: async () => [(await import('./commands/repository-init.js')).registerRepositoryInit] },
+  drill: { description: 'restore drills', load: (sub) => loadSubcommands(DRILL_COMMANDS, sub) },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */

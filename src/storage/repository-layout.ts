@@ -13,6 +13,7 @@
 //   clusters/<cluster>/wal/<timeline>/<segment>.partial-<endLsn>   last, unfinished segment of a timeline
 //   clusters/<cluster>/wal/<timeline>/<timeline>.history           timeline history file
 //   clusters/<cluster>/restore-points/<name>.json                  named restore point (LSN, time, timeline)
+//   clusters/<cluster>/drills/<drillId>.json.enc                   a restore drill's result (encrypted JSON)
 import { LifeboatError } from '../errors/index.js';
 
 /** Cluster names: 1-63 of `a-z 0-9 _ -`, starting with a letter or digit (the config schema uses the same). */
@@ -84,9 +85,12 @@ export function isRepositoryBookkeepingKey(key: string): boolean {
 
 const BACKUP_PART_KEY_PATTERN = /^clusters\/[a-z0-9][a-z0-9_-]{0,62}\/backups\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}\/base\/part-\d{5}\.tar\.zst\.enc$/;
 
-/** True for keys of objects stored encrypted: base backup parts and WAL objects (segments, partials, histories). */
+/**
+ * True for keys of objects stored encrypted: base backup parts, WAL objects (segments, partials, histories) and
+ * drill results.
+ */
 export function isEncryptedObjectKey(key: string): boolean {
-  return BACKUP_PART_KEY_PATTERN.test(key) || parseWalKey(key) !== undefined;
+  return BACKUP_PART_KEY_PATTERN.test(key) || parseWalKey(key) !== undefined || parseDrillResultKey(key) !== undefined;
 }
 
 /**
@@ -222,4 +226,40 @@ export function restorePointsPrefix(cluster: string): string {
 export function restorePointKey(cluster: string, name: string): string {
   check(name, RESTORE_POINT_NAME_PATTERN, 'restore point name', '1-63 characters of A-Z, a-z, 0-9, "_", "." and "-", starting with a letter or digit');
   return `${restorePointsPrefix(cluster)}${name}.json`;
+}
+
+/**
+ * Drill ids: `drill-<cluster>-<UTC start as YYYYMMDDTHHMMSSZ>`, e.g. `drill-main-20261129T134512Z`. The fixed-width
+ * time at the end makes key order time order, so the newest drill of a cluster is its last key.
+ */
+export const DRILL_ID_PATTERN = /^drill-([a-z0-9][a-z0-9_-]{0,62})-(\d{8}T\d{6}Z)$/;
+
+/** `clusters/<cluster>/drills/`: list it to find the stored drill results of a cluster, oldest first. */
+export function drillsPrefix(cluster: string): string {
+  return `${clusterFolder(cluster)}drills/`;
+}
+
+/**
+ * `clusters/<cluster>/drills/<drillId>.json.enc`: the result of one restore drill, encrypted like the data it
+ * speaks about (it names tables, hosts and findings). `drillId` must be one of `cluster`'s (see DRILL_ID_PATTERN).
+ */
+export function drillResultKey(cluster: string, drillId: string): string {
+  const prefix = drillsPrefix(cluster);
+  check(drillId, DRILL_ID_PATTERN, 'drill id', 'drill-<cluster>-<UTC time as YYYYMMDDTHHMMSSZ>, e.g. drill-main-20261129T134512Z');
+  if (DRILL_ID_PATTERN.exec(drillId)?.[1] !== cluster) {
+    throw new LifeboatError('usage', `drill id "${drillId}" is not one of cluster "${cluster}"`, {
+      hint: `drill ids of cluster ${cluster} start with "drill-${cluster}-"`,
+    });
+  }
+  return `${prefix}${drillId}.json.enc`;
+}
+
+const DRILL_RESULT_KEY_PATTERN = /^clusters\/([a-z0-9][a-z0-9_-]{0,62})\/drills\/(drill-\1-\d{8}T\d{6}Z)\.json\.enc$/;
+
+/** Parses a key built by drillResultKey (e.g. from a listing of drillsPrefix); undefined for anything else. */
+export function parseDrillResultKey(key: string): { cluster: string; drillId: string } | undefined {
+  const match = DRILL_RESULT_KEY_PATTERN.exec(key);
+  if (match === null) return undefined;
+  const [, cluster = '', drillId = ''] = match;
+  return { cluster, drillId };
 }

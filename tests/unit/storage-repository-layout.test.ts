@@ -11,9 +11,12 @@ import {
   clusterInfoKey,
   clusterPrefix,
   compareKeys,
+  drillResultKey,
+  drillsPrefix,
   formatTimeline,
   isEncryptedObjectKey,
   isRepositoryBookkeepingKey,
+  parseDrillResultKey,
   parseWalKey,
   probeKey,
   repositoryInfoKey,
@@ -53,6 +56,7 @@ describe('repository layout', () => {
     expect(isEncryptedObjectKey(walSegmentKey('main', SEGMENT, SHA))).toBe(true);
     expect(isEncryptedObjectKey(walPartialKey('main', SEGMENT, '000000A1FE001234'))).toBe(true);
     expect(isEncryptedObjectKey(walHistoryKey('main', 2))).toBe(true);
+    expect(isEncryptedObjectKey(drillResultKey('main', 'drill-main-20261129T134512Z'))).toBe(true);
     expect(isEncryptedObjectKey(backupManifestKey('main', '20250101T000000Z'))).toBe(false);
     expect(isEncryptedObjectKey(clusterInfoKey('main'))).toBe(false);
   });
@@ -102,6 +106,33 @@ describe('repository layout', () => {
     expect(wal.sort(compareKeys).map((key) => parseWalKey(key)?.kind)).toEqual(['history', 'segment', 'partial', 'segment']);
   });
 
+  it('builds drill result keys whose order is time order, and parses them back', () => {
+    expect(drillsPrefix('main')).toBe('clusters/main/drills/');
+    expect(drillResultKey('main', 'drill-main-20261129T134512Z')).toBe('clusters/main/drills/drill-main-20261129T134512Z.json.enc');
+    expect(drillResultKey('prod-eu_1', 'drill-prod-eu_1-20261129T134512Z')).toBe('clusters/prod-eu_1/drills/drill-prod-eu_1-20261129T134512Z.json.enc');
+    expect(parseDrillResultKey(drillResultKey('main', 'drill-main-20261129T134512Z'))).toEqual({ cluster: 'main', drillId: 'drill-main-20261129T134512Z' });
+    expect(parseDrillResultKey('clusters/main/drills/drill-other-20261129T134512Z.json.enc')).toBeUndefined();
+    expect(parseDrillResultKey('clusters/main/drills/drill-main-20261129T134512Z.json')).toBeUndefined();
+    expect(parseDrillResultKey(clusterInfoKey('main'))).toBeUndefined();
+    const keys = ['20270101T000000Z', '20261129T134512Z', '20261129T090000Z'].map((stamp) => drillResultKey('main', `drill-main-${stamp}`));
+    expect(keys.sort(compareKeys).map((key) => parseDrillResultKey(key)?.drillId)).toEqual([
+      'drill-main-20261129T090000Z',
+      'drill-main-20261129T134512Z',
+      'drill-main-20270101T000000Z',
+    ]);
+  });
+
+  it.each(['', 'drill-main', 'drill-main-2026-11-29T13:45:12Z', 'drill-main-20261129T134512.123Z', 'drill-main-20261129T134512Z/../x', 'main-20261129T134512Z'])(
+    'rejects the drill id %j',
+    (drillId) => {
+      expect(usageError(() => drillResultKey('main', drillId))).toContain('invalid drill id');
+    },
+  );
+
+  it('refuses a drill id of another cluster', () => {
+    expect(usageError(() => drillResultKey('main', 'drill-other-20261129T134512Z'))).toContain('is not one of cluster "main"');
+  });
+
   it.each(['', 'Main', '-main', '_main', 'a'.repeat(64), 'a/b', '..', 'a.b', 'ma in'])('rejects the cluster name %j', (name) => {
     expect(usageError(() => clusterInfoKey(name))).toContain('invalid cluster name');
   });
@@ -134,6 +165,8 @@ describe('repository layout', () => {
       () => walPartialKey('Bad', SEGMENT, '000000A1FE001234'),
       () => walHistoryKey('Bad', 2),
       () => backupsPrefix('Bad'),
+      () => drillsPrefix('Bad'),
+      () => drillResultKey('Bad', 'drill-Bad-20261129T134512Z'),
     ]) {
       expect(usageError(build)).toContain('invalid cluster name "Bad"');
     }
