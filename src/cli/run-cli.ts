@@ -61,6 +61,7 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
+  drill: { description: 'restore drills: measured RPO and RTO', load: async () => [(await import('./commands/drill-run.js')).registerDrillRun] },
   repository: { description: 'the repository itself', load: async () => [(await import('./commands/repository-init.js')).registerRepositoryInit] },
   drill: { description: 'restore drills', load: (sub) => loadSubcommands(DRILL_COMMANDS, sub) },
 };

@@ -5,7 +5,7 @@ import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LifeboatError } from '../errors/index.js';
 
-export type PgTool = 'pg_basebackup' | 'pg_receivewal' | 'psql' | 'pg_verifybackup' | 'pg_ctl' | 'initdb' | 'pg_waldump' | 'pg_controldata';
+export type PgTool = 'pg_basebackup' | 'pg_receivewal' | 'psql' | 'pg_verifybackup' | 'pg_ctl' | 'initdb' | 'pg_waldump' | 'pg_controldata' | 'pg_amcheck';
 
 function isExecutable(path: string): boolean {
   try {

@@ -42,6 +42,11 @@ export interface RunRestoreOptions {
   /** Start the server (on `port`) and wait up to `timeoutMs` for recovery to reach the target. */
   start?: { timeoutMs: number };
   onProgress?: (phase: 'base' | 'wal', doneBytes: number, totalBytes: number) => void;
+  /**
+   * Called once recovery is armed and before the server starts, to adjust the restored configuration (a drill
+   * makes it a scratch server). Settings appended to postgresql.auto.conf win over the restore's own.
+   */
+  configureServer?: (dataDir: string, owner: TargetDirState['owner']) => void;
 }
 
 export interface RestoreResult {
@@ -195,6 +200,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     //    The planned timeline, not `latest`: the plan (and its WAL) follows one path, and a named point or a
     //    time on an older timeline would be missed on a newer one that branched off before it.
     writeRecoveryConfig(targetDir.path, targetDir.owner, { restoreCommand: restoreCommand(fetchConfigPath), target: options.target, timeline: plan.timeline, action: options.action, backupId: plan.backup.backupId, port, socketDir: server.socketDir }, new Date());
+    options.configureServer?.(targetDir.path, targetDir.owner);
 
     // 6. WAL: prefetched in parallel, overlapping replay when the server is started.
     const walStarted = Date.now();

@@ -13,3 +13,6 @@ export function backupLockName(cluster: string): string {
 
 /** The daemon: one per state folder. */
 export const DAEMON_LOCK_NAME = 'daemon';
+
+/** Restore drills: at most one per host (state folder) at a time; a drill's scratch server is heavy. */
+export const DRILL_LOCK_NAME = 'drill';
