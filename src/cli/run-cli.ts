@@ -22,6 +22,7 @@ type Register = (parent: Command, context: () => CommandContext) => void;
  * unknown subcommands load them all. A new subcommand is one more line here.
  */
 const DRILL_COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./commands/drill-run.js')).registerDrillRun,
   history: async () => (await import('./commands/drill-history.js')).registerDrillHistory,
 };
 
@@ -61,9 +62,8 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   restore: { load: async () => [(await import('./commands/restore.js')).registerRestore] },
   'restore-point': { load: async () => [(await import('./commands/restore-point.js')).registerRestorePoint] },
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
-  drill: { description: 'restore drills: measured RPO and RTO', load: async () => [(await import('./commands/drill-run.js')).registerDrillRun] },
   repository: { description: 'the repository itself', load: async () => [(await import('./commands/repository-init.js')).registerRepositoryInit] },
-  drill: { description: 'restore drills', load: (sub) => loadSubcommands(DRILL_COMMANDS, sub) },
+  drill: { description: 'restore drills: measured RPO and RTO, and their history', load: (sub) => loadSubcommands(DRILL_COMMANDS, sub) },
 };
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */

@@ -69,6 +69,8 @@ export const drillResultSchema = z.strictObject({
   }),
   targets: z.array(drillTargetResultSchema),
   checks: z.array(drillCheckResultSchema),
+  /** The scratch server the drill restored into (removed after the drill unless kept with --keep). */
+  scratch: z.strictObject({ dataDir: z.string(), socketDir: z.string(), port: z.number().int(), kept: z.boolean() }).optional(),
   versions: z.strictObject({ lifeboat: z.string(), postgresSource: z.string().optional(), postgresScratch: z.string().optional() }),
   /** When the drill itself could not run: the error's code and message (then `outcome` is `failed`). */
   error: z.strictObject({ code: z.string(), exitCode: z.number().int(), message: z.string(), hint: z.string().optional() }).optional(),

@@ -23,6 +23,7 @@ import { runAmcheck } from './checks/run-amcheck.js';
 import { runAssertion } from './checks/run-assertions.js';
 import { timedCheck } from './checks/timed-check.js';
 import { createCorruptingStorage } from './corrupting-storage.js';
+import { createDrillId } from './drill-id.js';
 import { decideDrillOutcome, type DrillCheckResult, type DrillResult, type DrillTargetResult } from './drill-result.js';
 import type { DrillScenario } from './drill-scenario.js';
 import { measureRpo, readRestoredHeartbeat } from './measure-rpo.js';
@@ -49,10 +50,6 @@ export interface RunDrillOptions {
   onStep?: (step: string) => void;
   /** Injected for tests: picks the random instant of `random-time` in [0, 1). */
   random?: () => number;
-}
-
-function drillIdFor(cluster: string, at: Date): string {
-  return `drill-${cluster}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /** The restore target of the scenario; `random-time` draws an instant inside the recoverable window. */
@@ -208,7 +205,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
     };
     // 2. Replica regions do not exist yet: say so instead of pretending to test one.
     if (scenario.source !== 'primary') {
-      const result: DrillResult = { ...base, drillId: drillIdFor(cluster.name, startedTime), disasterTime: startedTime.toISOString(), finishedTime: new Date().toISOString(), outcome: 'not-applicable', checks: [{ name: 'source', outcome: 'not-applicable', durationMs: 0, message: `this repository has no replica region "${scenario.source}": cross-region replication is not configured` }] };
+      const result: DrillResult = { ...base, drillId: createDrillId(cluster.name, startedTime), disasterTime: startedTime.toISOString(), finishedTime: new Date().toISOString(), outcome: 'not-applicable', checks: [{ name: 'source', outcome: 'not-applicable', durationMs: 0, message: `this repository has no replica region "${scenario.source}": cross-region replication is not configured` }] };
       await options.storeResult?.(result).catch((error: unknown) => log.warn({ error: describeError(error) }, 'could not store the drill result in the repository'));
       return result;
     }
@@ -216,7 +213,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
     // 3. D: now, on the primary's clock. Everything from here counts against RTO, as it would in a disaster.
     options.onStep?.('disaster');
     const disaster = await captureDisaster(cluster, log);
-    const drillId = drillIdFor(cluster.name, new Date(disaster.time));
+    const drillId = createDrillId(cluster.name, new Date(disaster.time));
     // The source's tables at D, read beside the restore (the primary is another host's work).
     const sourceTables = scenario.checks.tables.enabled ? readSourceTables(cluster, { exactCounts: scenario.checks.tables.exactCounts, log }).catch(() => undefined) : Promise.resolve(undefined);
     const result: DrillResult = { ...base, drillId, disasterTime: disaster.time, finishedTime: '', outcome: 'failed', versions: { ...base.versions, ...(disaster.serverVersion ? { postgresSource: disaster.serverVersion } : {}) } };
@@ -258,6 +255,7 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
 
       // 7. RTO ends when the restored server answers a query.
       const server = { socketDir: restore.server.socketDir, port };
+      result.scratch = { dataDir: scratchDir, socketDir: server.socketDir, port, kept: options.keep === true };
       const connector = await createScratchConnector(cluster, server);
       admin = await connector.connect(cluster.postgres.dbname);
       const version = (await admin.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;

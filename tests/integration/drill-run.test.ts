@@ -4,7 +4,7 @@
 // object altered on the way fails the drill naming it; a restored logical replication subscription never
 // connects to its publisher; and no scratch server or folder is left behind by any of them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import { LATEST_SCENARIO, parseDrillScenario, type DrillScenario } from '../../s
 import { runDrill } from '../../src/drills/run-drill.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
+import { ensureJunitparser, readJunitFiles } from '../harness/junit-reader.js';
+import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 
 const HEARTBEAT_SECONDS = 1;
@@ -113,6 +115,51 @@ describe('drill run', () => {
     expect(drillsLeft()).toEqual(before);
     const scratchProcesses = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('lifeboat-drill-'));
     expect(scratchProcesses).toEqual([]);
+  }, 300_000);
+
+  it('CLI: writes JUnit (read by junitparser), JSON and Markdown, stores the result for `drill history`, exits 1 on a missed target', async () => {
+    ensureJunitparser();
+    const dir = source.fixture.dir;
+    const tight = join(dir, 'tight.yaml');
+    writeFileSync(tight, 'name: tight-rto\ntarget: latest\nchecks:\n  amcheck:\n    enabled: false\n');
+    const run = await runLifeboatCli(source.fixture, ['drill', 'run', '--scenario', tight, '--junit', join(dir, 'drill.xml'), '--json', join(dir, 'drill.json'), '--markdown', join(dir, 'drill.md')], { timeoutMs: 300_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/RTO by phase: plan [\d.]+ s, fetchBase [\d.]+ s, replay [\d.]+ s, promote [\d.]+ s/);
+    const suite = readJunitFiles([join(dir, 'drill.xml')])[0]!.suites[0]!;
+    expect(suite.declared.failures + suite.declared.errors).toBe(0);
+    expect(suite.recomputed).toEqual(suite.declared);
+    expect(suite.cases.map((c) => c.name)).toEqual(expect.arrayContaining(['rpo', 'rto', 'isolation', 'tables:postgres']));
+    const json = JSON.parse(readFileSync(join(dir, 'drill.json'), 'utf8')) as DrillResult;
+    expect(json.outcome).toBe('passed');
+    expect(readFileSync(join(dir, 'drill.md'), 'utf8')).toContain(json.drillId);
+    const history = await runLifeboatCli(source.fixture, ['drill', 'history', '--json']);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toContain(json.drillId);
+
+    // The same drill against a 1 s RTO target: exit 1, and the JUnit names exactly the RTO case as failed.
+    writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 600', '"rtoSeconds": 1'));
+    try {
+      const failed = await runLifeboatCli(source.fixture, ['drill', 'run', '--scenario', tight, '--junit', join(dir, 'failed.xml')], { timeoutMs: 300_000 });
+      expect(failed.code, failed.stderr).toBe(1);
+      const cases = readJunitFiles([join(dir, 'failed.xml')])[0]!.suites[0]!.cases;
+      expect(cases.filter((c) => c.outcome === 'failure').map((c) => c.name)).toEqual(['rto']);
+    } finally {
+      writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 1', '"rtoSeconds": 600'));
+    }
+  }, 600_000);
+
+  it('CLI: a repository that cannot be read exits with the storage error\'s code', async () => {
+    const path = join(source.fixture.dir, 'repo');
+    const config = readFileSync(source.fixture.configPath, 'utf8');
+    writeFileSync(source.fixture.configPath, config.replace('"path": "./repo"', '"path": "./no-such-repo"'));
+    try {
+      const run = await runLifeboatCli(source.fixture, ['drill', 'run', '--junit', join(source.fixture.dir, 'error.xml')], { timeoutMs: 120_000 });
+      expect(run.stderr).toMatch(/error\[(storageUnavailable|objectNotFound)\]/);
+      expect([70, 71]).toContain(run.code);
+    } finally {
+      writeFileSync(source.fixture.configPath, config);
+    }
+    expect(existsSync(path)).toBe(true);
   }, 300_000);
 
   it('leaves no scratch folder and no record behind', () => {

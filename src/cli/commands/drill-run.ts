@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { selectCluster } from '../../config/index.js';
 import type { DrillResult } from '../../drills/drill-result.js';
 import { LATEST_SCENARIO, loadDrillScenario } from '../../drills/drill-scenario.js';
+import { storeDrillResult } from '../../drills/history/store-drill-result.js';
+import { writeDrillReports } from '../../drills/report/write-drill-reports.js';
 import { runDrill } from '../../drills/run-drill.js';
 import type { CommandContext } from '../command-context.js';
 import { CommandNotice } from '../report-error.js';
@@ -48,10 +50,35 @@ export function registerDrillRun(parent: Command, context: () => CommandContext)
       const config = ctx.config();
       const cluster = selectCluster(config, flags.cluster);
       const scenario = flags.scenario ? loadDrillScenario(flags.scenario) : LATEST_SCENARIO;
-      const result = await withRepository(ctx, 'read', (repository) =>
-        runDrill({ config, cluster, scenario, storage: repository.storage, keys: repository.keys, log: ctx.log, signal: ctx.signal, lifeboatVersion: LIFEBOAT_VERSION, keep: flags.keep === true }),
-      );
+      const files = { junit: flags.junit, json: flags.json, markdown: flags.markdown };
+      let result: DrillResult;
+      try {
+        result = await withRepository(ctx, 'read', (repository) =>
+          runDrill({
+            config,
+            cluster,
+            scenario,
+            storage: repository.storage,
+            keys: repository.keys,
+            log: ctx.log,
+            signal: ctx.signal,
+            lifeboatVersion: LIFEBOAT_VERSION,
+            keep: flags.keep === true,
+            storeResult: async (drill) => void (await storeDrillResult({ storage: repository.storage, keys: repository.keys, result: drill, signal: ctx.signal })),
+          }),
+        );
+      } catch (error) {
+        // A drill that could not run still reports, so CI shows why (the JUnit holds one errored case).
+        const drill = (error as { drillResult?: DrillResult }).drillResult;
+        if (drill) {
+          ctx.out(formatDrillSummary(drill));
+          await writeDrillReports(drill, files, ctx.signal).catch(() => undefined);
+        }
+        throw error;
+      }
       ctx.out(formatDrillSummary(result));
+      await writeDrillReports(result, files, ctx.signal);
+      if (flags.keep && result.scratch) ctx.out(`  scratch server kept: data ${result.scratch.dataDir}, socket folder ${result.scratch.socketDir}, port ${result.scratch.port}`);
       if (result.outcome === 'failed') throw new CommandNotice(`drill ${result.drillId} failed: ${[...result.targets, ...result.checks].filter((c) => c.outcome === 'failed').map((c) => c.name).join(', ')}`, 1);
     });
 }
