@@ -17,6 +17,7 @@ import { isLifeboatError } from '../../src/errors/index.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
 import { ensureJunitparser, readJunitFiles } from '../harness/junit-reader.js';
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
+import { runProcess } from '../harness/run-process.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
 
 const HEARTBEAT_SECONDS = 1;
@@ -117,21 +118,27 @@ describe('drill run', () => {
     expect(scratchProcesses).toEqual([]);
   }, 300_000);
 
-  it('CLI: writes JUnit (read by junitparser), JSON and Markdown, stores the result for `drill history`, exits 1 on a missed target', async () => {
+  it('CI script: writes JUnit (read by junitparser), JSON and Markdown, stores the result for `drill history`, exits 1 on a missed target', async () => {
     ensureJunitparser();
     const dir = source.fixture.dir;
     const tight = join(dir, 'tight.yaml');
     writeFileSync(tight, 'name: tight-rto\ntarget: latest\nchecks:\n  amcheck:\n    enabled: false\n');
-    const run = await runLifeboatCli(source.fixture, ['drill', 'run', '--scenario', tight, '--junit', join(dir, 'drill.xml'), '--json', join(dir, 'drill.json'), '--markdown', join(dir, 'drill.md')], { timeoutMs: 300_000 });
-    expect(run.code, run.stderr).toBe(0);
+    // Through the CI script, as a CI job runs it.
+    const reports = join(dir, 'reports');
+    const run = await runProcess('sh', [join(process.cwd(), 'drills', 'ci', 'run-drill.sh')], {
+      cwd: dir,
+      env: { ...source.fixture.env, LIFEBOAT: `${process.execPath} ${join(process.cwd(), 'bin', 'lifeboat.js')}`, LIFEBOAT_CONFIG: source.fixture.configPath, LIFEBOAT_DRILL_SCENARIO: tight, LIFEBOAT_DRILL_REPORTS: reports, GITHUB_STEP_SUMMARY: join(dir, 'summary.md') },
+      timeoutMs: 300_000,
+    });
     expect(run.stdout).toMatch(/RTO by phase: plan [\d.]+ s, fetchBase [\d.]+ s, replay [\d.]+ s, promote [\d.]+ s/);
-    const suite = readJunitFiles([join(dir, 'drill.xml')])[0]!.suites[0]!;
+    const suite = readJunitFiles([join(reports, 'drill.xml')])[0]!.suites[0]!;
     expect(suite.declared.failures + suite.declared.errors).toBe(0);
     expect(suite.recomputed).toEqual(suite.declared);
     expect(suite.cases.map((c) => c.name)).toEqual(expect.arrayContaining(['rpo', 'rto', 'isolation', 'tables:postgres']));
-    const json = JSON.parse(readFileSync(join(dir, 'drill.json'), 'utf8')) as DrillResult;
+    const json = JSON.parse(readFileSync(join(reports, 'drill.json'), 'utf8')) as DrillResult;
     expect(json.outcome).toBe('passed');
-    expect(readFileSync(join(dir, 'drill.md'), 'utf8')).toContain(json.drillId);
+    expect(readFileSync(join(reports, 'drill.md'), 'utf8')).toContain(json.drillId);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(json.drillId);
     const history = await runLifeboatCli(source.fixture, ['drill', 'history', '--json']);
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toContain(json.drillId);
