@@ -98,10 +98,15 @@ export const drillSchema = z.strictObject({
     .default(10)
     .describe('How often a daemon writes a row into `lifeboat.heartbeat` on the primary, which drills measure RPO by; 0 leaves the table out (RPO then comes from commit timestamps, if tracked).'),
   targets: drillTargetsSchema.default(drillTargetsSchema.parse({})).describe('The RPO and RTO a drill must meet to pass.'),
+  scenario: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Scenario file scheduled drills run (relative to the config file), e.g. drills/latest.yaml. Default: the built-in latest scenario.'),
 });
 
 /** The job kinds the daemon runs, which are also the schedule keys; src/jobs/job-kinds.ts implements each. */
-export const JOB_KIND_NAMES = ['full', 'diff', 'incr', 'verify'] as const;
+export const JOB_KIND_NAMES = ['full', 'diff', 'incr', 'verify', 'drill'] as const;
 export type JobKindName = (typeof JOB_KIND_NAMES)[number];
 /**
  * What a daemon may take (`daemon.jobs`): the job kinds, and `archive` (be willing to run the cluster's WAL archiver,
@@ -123,6 +128,7 @@ export const clusterSchedulesSchema = z.strictObject({
   diff: cronField('differential backups (today: sealing the archived WAL, as `incr`)'),
   incr: cronField('incremental backups (`backup incr`: sealing the archived WAL into a restore point)'),
   verify: cronField('verification of the backups and their WAL'),
+  drill: cronField('restore drills (`drill run` with `drill.scenario`), by the daemons that take the `drill` job kind'),
 });
 
 export const clusterSchema = z.strictObject({
@@ -170,8 +176,8 @@ export const daemonSchema = z.strictObject({
   jobs: z
     .array(z.enum(DAEMON_ROLE_NAMES))
     .min(1)
-    .default([...JOB_KIND_NAMES])
-    .describe('Job kinds this daemon takes (e.g. only verify on a drill host), and `archive` to be willing to run the WAL archiver of the clusters it serves (one daemon per cluster is elected). Default: every job kind, not `archive`.'),
+    .default(['full', 'diff', 'incr', 'verify'])
+    .describe('Job kinds this daemon takes, and `archive` to be willing to run the WAL archiver of the clusters it serves (one daemon per cluster is elected). `drill` restores into a scratch PostgreSQL server, so it usually runs on a separate drill host (`jobs: [drill]`) with the server programs and the disk a restore needs. Default: full, diff, incr, verify (not `drill`, not `archive`).'),
   archiverLeaseSeconds: z
     .number()
     .int()

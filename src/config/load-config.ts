@@ -102,6 +102,7 @@ export function resolveConfig(config: Config, configPath: string, env: NodeJS.Pr
       sslrootcert: cluster.postgres.sslrootcert === undefined ? undefined : anchor(cluster.postgres.sslrootcert),
       bindir: cluster.postgres.bindir === undefined ? undefined : anchor(cluster.postgres.bindir),
     },
+    drill: { ...cluster.drill, scenario: cluster.drill.scenario === undefined ? undefined : anchor(cluster.drill.scenario) },
   }));
   const redis = config.redis && { ...config.redis, password: resolveReference(config.redis.password, 'redis.password', baseDir, env) };
   return deepFreeze({ ...config, stateDir: anchor(config.stateDir), clusters, repository, encryption, redis, configPath: resolve(configPath) });

@@ -52,6 +52,14 @@ export interface RunDrillOptions {
   random?: () => number;
 }
 
+/** The error a failed drill ends with (exit 1), naming the targets and checks that failed. */
+export function drillFailedError(result: DrillResult): LifeboatError {
+  const failed = [...result.targets, ...result.checks].filter((c) => c.outcome === 'failed');
+  return new LifeboatError('drillFailed', `drill ${result.drillId} of cluster ${result.cluster} failed: ${failed.map((c) => `${c.name} (${c.message})`).join('; ')}`, {
+    hint: 'the drill report names each failed target and check; a missed RTO or RPO target means a real disaster would cost more than the targets allow',
+  });
+}
+
 /** The restore target of the scenario; `random-time` draws an instant inside the recoverable window. */
 async function chooseTarget(options: RunDrillOptions, storage: Storage, scratchDir: string): Promise<RestoreTarget> {
   const { target } = options.scenario;

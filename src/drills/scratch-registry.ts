@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { describeError } from '../errors/index.js';
 import { stopRestoredServer } from '../restore/start-restored-server.js';
 import { resolveOwner } from '../restore/target-dir.js';
+import { DRILL_LOCK_NAME } from '../state/lock-names.js';
+import { acquireProcessLock } from '../state/process-lock.js';
 
 const scratchRecordSchema = z.strictObject({ drillId: z.string(), pid: z.number().int(), dataDir: z.string(), workDir: z.string(), startedTime: z.string() });
 export type ScratchRecord = z.infer<typeof scratchRecordSchema>;
@@ -56,4 +58,22 @@ export async function removeAbandonedScratch(stateDir: string, log: Logger, bind
     }
   }
   return removed;
+}
+
+/**
+ * At daemon start: remove the scratch servers of drills that died, when no drill runs on this host right now (the
+ * drill lock is free). Returns how many were removed; a held lock means a drill is running, and it cleans up itself.
+ */
+export async function removeAbandonedScratchIfIdle(stateDir: string, log: Logger, bindir?: string): Promise<number> {
+  let lock;
+  try {
+    lock = await acquireProcessLock(stateDir, DRILL_LOCK_NAME, 'removing abandoned drill scratch servers');
+  } catch {
+    return 0;
+  }
+  try {
+    return await removeAbandonedScratch(stateDir, log, bindir);
+  } finally {
+    lock.release();
+  }
 }

@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   locked: 91,
   /** A bug: an invariant Lifeboat relies on did not hold. */
   internal: 99,
+  /**
+   * A restore drill ran and one of its targets or checks failed (the report names which). Exit 1, as CI systems
+   * read test failures; a drill that could not run exits with the error's own code instead.
+   */
+  drillFailed: 1,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,6 +4,7 @@ import type { JobKindName } from '../config/index.js';
 import { LifeboatError } from '../errors/index.js';
 import type { BaseJobData, JobKind } from './job-kind.js';
 import { diffKind } from './kinds/diff.js';
+import { drillKind } from './kinds/drill.js';
 import { fullKind } from './kinds/full.js';
 import { incrKind } from './kinds/incr.js';
 import { verifyKind } from './kinds/verify.js';
@@ -14,6 +15,7 @@ export const JOB_KINDS: Readonly<Record<JobKindName, JobKind<BaseJobData>>> = {
   diff: diffKind as JobKind<BaseJobData>,
   incr: incrKind as JobKind<BaseJobData>,
   verify: verifyKind as JobKind<BaseJobData>,
+  drill: drillKind as JobKind<BaseJobData>,
 };
 
 /** The kind named `name`, or a usage error listing the kinds. */

@@ -63,7 +63,7 @@ describe('daemon configuration', () => {
   });
 
   it('refuses a literal Redis password, a non-Redis URL and unknown kinds in the placement', () => {
-    const message = configError(() => readConfigFile(writeConfig(config('{}', 'redis: { url: "http://x", password: "hunter22" }\ndaemon: { jobs: [full, drill] }'))));
+    const message = configError(() => readConfigFile(writeConfig(config('{}', 'redis: { url: "http://x", password: "hunter22" }\ndaemon: { jobs: [full, restore] }'))));
     expect(message).toContain('redis.url');
     expect(message).toContain('redis.password');
     expect(message).not.toContain('hunter22');

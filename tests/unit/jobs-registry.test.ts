@@ -28,7 +28,7 @@ describe('job kinds', () => {
     expect(jobKind('full').dataSchema.safeParse({ cluster: 'main', kind: 'incr' }).success).toBe(false);
     expect(jobKind('full').dataSchema.safeParse({ kind: 'full' }).success).toBe(false);
     try {
-      jobKind('drill');
+      jobKind('restore');
       expect.unreachable();
     } catch (error) {
       expect(isLifeboatError(error, 'usage')).toBe(true);

@@ -7,9 +7,8 @@ import type { DrillResult } from '../../drills/drill-result.js';
 import { LATEST_SCENARIO, loadDrillScenario } from '../../drills/drill-scenario.js';
 import { storeDrillResult } from '../../drills/history/store-drill-result.js';
 import { writeDrillReports } from '../../drills/report/write-drill-reports.js';
-import { runDrill } from '../../drills/run-drill.js';
+import { drillFailedError, runDrill } from '../../drills/run-drill.js';
 import type { CommandContext } from '../command-context.js';
-import { CommandNotice } from '../report-error.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 import { withRepository } from '../with-repository.js';
 
@@ -79,6 +78,6 @@ export function registerDrillRun(parent: Command, context: () => CommandContext)
       ctx.out(formatDrillSummary(result));
       await writeDrillReports(result, files, ctx.signal);
       if (flags.keep && result.scratch) ctx.out(`  scratch server kept: data ${result.scratch.dataDir}, socket folder ${result.scratch.socketDir}, port ${result.scratch.port}`);
-      if (result.outcome === 'failed') throw new CommandNotice(`drill ${result.drillId} failed: ${[...result.targets, ...result.checks].filter((c) => c.outcome === 'failed').map((c) => c.name).join(', ')}`, 1);
+      if (result.outcome === 'failed') throw drillFailedError(result);
     });
 }
