@@ -89,7 +89,7 @@ CONF
 echo "host replication lifeboat 127.0.0.1/32 scram-sha-256" >> "$work/pgdata/pg_hba.conf"
 "${as_pg[@]}" "$bindir/pg_ctl" -D "$work/pgdata" -l "$work/pgdata/postgres.log" -w start >/dev/null
 psql_at() { PGPASSWORD=$superpass "$bindir/psql" -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d postgres "${@:2}"; }
-psql_at "$port" -c "create role lifeboat login replication password '$LIFEBOAT_DEMO_PGPASSWORD'; grant execute on function pg_catalog.pg_ls_waldir() to lifeboat; grant execute on function pg_catalog.pg_create_restore_point(text) to lifeboat;" >/dev/null
+psql_at "$port" -c "create role lifeboat login replication password '$LIFEBOAT_DEMO_PGPASSWORD'; grant execute on function pg_catalog.pg_ls_waldir() to lifeboat; grant execute on function pg_catalog.pg_create_restore_point(text) to lifeboat; create schema lifeboat authorization lifeboat;" >/dev/null
 
 # A scratch Redis for the daemon: loopback only, no persistence, its password in a 0600 config file (never on a
 # command line) and handed to Lifeboat through a secret reference (env).

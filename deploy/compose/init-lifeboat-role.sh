@@ -10,5 +10,6 @@ CREATE ROLE lifeboat WITH LOGIN REPLICATION PASSWORD :'pw';
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_waldir() TO lifeboat;
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO lifeboat;
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO lifeboat;
+CREATE SCHEMA IF NOT EXISTS lifeboat AUTHORIZATION lifeboat;
 SQL
 echo "host replication lifeboat all scram-sha-256" >> "$PGDATA/pg_hba.conf"

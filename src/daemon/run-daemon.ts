@@ -23,6 +23,7 @@ import { bullPrefix } from '../jobs/redis-keys.js';
 import { createDaemonMetrics } from '../metrics/daemon-metrics.js';
 import { startArchiverSupervisor } from './archiver-supervisor.js';
 import { startHealthServer } from './health-server.js';
+import { startHeartbeatWriter } from './heartbeat-writer.js';
 
 export interface RunDaemonOptions {
   config: RuntimeConfig;
@@ -126,6 +127,9 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     ? startArchiverSupervisor({ config, clusters, redis, prefix, daemonId, env: options.env, log, onSpawn: deps.onSpawn })
     : undefined;
 
+  // 5c. The drill heartbeat of each cluster served (heartbeatSeconds > 0): a Redis claim keeps it to one row a beat.
+  const heartbeats = startHeartbeatWriter({ config, clusters, redis, prefix, daemonId, log });
+
   // 6. Probes: alive while the process runs; ready while Redis and the repository answer. And /metrics.
   const storage = openStorage(config.repository);
   const http = await startHealthServer(config.daemon.listen, {
@@ -146,7 +150,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
     shutdown.abort();
   }, timeoutMs);
   try {
-    await Promise.all([...workers.map((worker) => worker.close()), archivers?.stop()]);
+    await Promise.all([...workers.map((worker) => worker.close()), archivers?.stop(), heartbeats.stop()]);
   } finally {
     clearTimeout(timer);
   }

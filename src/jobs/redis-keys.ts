@@ -64,3 +64,8 @@ export function archiverLeaseKey(prefix: string, cluster: string): string {
 export function archiverStateKey(prefix: string, cluster: string): string {
   return `${prefix}:archiver:${cluster}:state`;
 }
+
+/** Claim on the current drill-heartbeat interval of `cluster`: the daemon whose id it holds writes this beat. */
+export function heartbeatClaimKey(prefix: string, cluster: string): string {
+  return `${prefix}:heartbeat:${cluster}:claim`;
+}

@@ -35,6 +35,9 @@ export {
 } from './replication-slots.js';
 export {
   REQUIRED_PRIVILEGES,
+  HEARTBEAT_PRIVILEGE,
+  HEARTBEAT_SCHEMA,
+  HEARTBEAT_TABLE,
   privilegesFor,
   isOptionalCheckPrivilege,
   findMissingPrivileges,

@@ -43,6 +43,7 @@ export function formatPgHba(clientCidr = '127.0.0.1/32'): string {
  *   pg_backup_start/pg_backup_stop (pg_start_backup/pg_stop_backup before 15), pg_create_restore_point,
  *   pg_switch_wal.
  * - pg_checkpoint (15+): CHECKPOINT before a backup.
+ * - The schema `lifeboat`, owned by the role, where the daemon creates its drill heartbeat table.
  */
 export function lifeboatRoleSql(password: string, serverMajor: number): string[] {
   const quoted = `'${password.replaceAll("'", "''")}'`;
@@ -56,5 +57,6 @@ export function lifeboatRoleSql(password: string, serverMajor: number): string[]
     'GRANT pg_monitor, pg_read_all_settings TO lifeboat',
     ...(serverMajor >= 15 ? ['GRANT pg_checkpoint TO lifeboat'] : []),
     ...functions.map((fn) => `GRANT EXECUTE ON FUNCTION pg_catalog.${fn} TO lifeboat`),
+    'CREATE SCHEMA lifeboat AUTHORIZATION lifeboat',
   ];
 }

@@ -1,7 +1,8 @@
 // deploy/compose/init-lifeboat-role.sh, the compose PostgreSQL's first-start script, run for real against a
 // PostgreSQL as the postgres image's entrypoint runs it (POSTGRES_USER, PGDATA, psql on PATH): the role it creates
 // passes `lifeboat check`, its password comes from the environment, and the pg_hba line is appended. The harness
-// already has a `lifeboat` role, so the script runs with the role renamed (every lowercase "lifeboat").
+// already has a `lifeboat` role, so the script runs with the role renamed (every lowercase "lifeboat" but the
+// heartbeat's schema, which the harness's schema gives way to).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ let fixture: LifeboatFixture;
 beforeAll(async () => {
   ensureCliBuilt();
   pg = await startPostgres();
+  // The harness made the schema for its own role; the script must make it for the compose role.
+  await pg.query('drop schema lifeboat');
 }, 120_000);
 
 afterAll(async () => {
@@ -31,7 +34,7 @@ describe('compose init script', () => {
     const script = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'compose', 'init-lifeboat-role.sh'), 'utf8');
     const dir = mkdtempSync(join(tmpdir(), 'lifeboat-initdb-'));
     const scriptPath = join(dir, '10-lifeboat-role.sh');
-    writeFileSync(scriptPath, script.replaceAll('lifeboat', ROLE));
+    writeFileSync(scriptPath, script.replaceAll('lifeboat', ROLE).replaceAll(`SCHEMA IF NOT EXISTS ${ROLE} `, 'SCHEMA IF NOT EXISTS lifeboat '));
     writeFileSync(join(dir, 'pg_hba.conf'), '');
     const env = {
       PATH: `${pg.bindir}:${process.env.PATH ?? ''}`,
@@ -55,6 +58,8 @@ describe('compose init script', () => {
       `select rolreplication, rolsuper, has_function_privilege('${ROLE}', 'pg_catalog.pg_switch_wal()', 'execute') as switch_wal from pg_roles where rolname = '${ROLE}'`,
     );
     expect(privileges).toEqual({ rolreplication: true, rolsuper: false, switch_wal: true });
+    const [schema] = await pg.query<{ owner: string }>("select nspowner::regrole::text as owner from pg_namespace where nspname = 'lifeboat'");
+    expect(schema).toEqual({ owner: ROLE });
 
     fixture = createLifeboatFixture(pg, {
       cluster: {

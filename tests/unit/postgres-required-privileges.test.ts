@@ -1,10 +1,12 @@
-// The privilege catalog against README (every GRANT it prints is in the ready-to-paste block), the mapping of
-// PostgreSQL permission errors (SQLSTATE 42501) onto postgresConfig errors naming the GRANT, and version display.
+// The privilege catalog against README (every GRANT it prints is in the ready-to-paste block), the heartbeat's
+// statement for each state its probe reports, the mapping of PostgreSQL permission errors (SQLSTATE 42501) onto
+// postgresConfig errors naming the GRANT, and version display.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LifeboatError } from '../../src/errors/index.js';
 import { mapQueryError } from '../../src/postgres/map-query-error.js';
+import { parseConfig, resolveConfig } from '../../src/config/index.js';
 import { formatServerVersion, privilegesFor, quoteRole, REQUIRED_PRIVILEGES } from '../../src/postgres/index.js';
 
 const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -25,6 +27,27 @@ describe('required privileges', () => {
     expect(privilegesFor('wal archive').map((p) => p.name)).toEqual(['REPLICATION', 'EXECUTE on pg_catalog.pg_ls_waldir()']);
     expect(privilegesFor('restore-point').map((p) => p.name)).toEqual(['EXECUTE on pg_catalog.pg_create_restore_point(text)']);
     expect(privilegesFor('backup full').map((p) => p.name)).toEqual(['REPLICATION']);
+    expect(privilegesFor('daemon').map((p) => p.name)).toEqual(['SELECT, INSERT, DELETE on lifeboat.heartbeat']);
+  });
+
+  it('names the heartbeat statement that fixes what the probe found, and needs none with heartbeatSeconds 0', () => {
+    const [heartbeat] = privilegesFor('daemon');
+    const role = quoteRole('lb');
+    expect(heartbeat!.grant(role, 'none')).toBe('CREATE SCHEMA IF NOT EXISTS lifeboat AUTHORIZATION "lb";');
+    expect(heartbeat!.grant(role)).toBe(heartbeat!.grant(role, 'none'));
+    expect(heartbeat!.grant(role, 'schema')).toBe('GRANT USAGE, CREATE ON SCHEMA lifeboat TO "lb";');
+    expect(heartbeat!.grant(role, 'table')).toBe('GRANT USAGE ON SCHEMA lifeboat TO "lb"; GRANT SELECT, INSERT, DELETE ON lifeboat.heartbeat TO "lb";');
+    const cluster = (heartbeatSeconds?: number) => {
+      const raw = {
+        clusters: [{ name: 'main', postgres: { user: 'lb' }, ...(heartbeatSeconds === undefined ? {} : { drill: { heartbeatSeconds } }) }],
+        repository: { driver: 'fs', path: './repo' },
+        encryption: { provider: 'local', keyFile: './key' },
+      };
+      return resolveConfig(parseConfig(raw, 'test'), '/tmp/lifeboat.yaml', {}).clusters[0]!;
+    };
+    expect(heartbeat!.isNeeded?.(cluster())).toBe(true);
+    expect(heartbeat!.isNeeded?.(cluster(0))).toBe(false);
+    expect(REQUIRED_PRIVILEGES.filter((p) => p !== heartbeat).every((p) => p.isNeeded === undefined)).toBe(true);
   });
 
   it('quotes role names so any name is safe in a GRANT', () => {
@@ -49,6 +72,10 @@ describe('mapQueryError', () => {
 
   it('maps any other permission error to postgresConfig, and leaves other errors alone', () => {
     expect(mapQueryError(pgError('42501', 'permission denied for table secrets'), 'lb')).toMatchObject({ code: 'postgresConfig' });
+    // The heartbeat's statement depends on what exists, which only a probe knows: the hint sends to `check`.
+    const heartbeat = mapQueryError(pgError('42501', 'permission denied for table heartbeat'), 'lb') as LifeboatError;
+    expect(heartbeat).toMatchObject({ code: 'postgresConfig', message: 'role "lb" lacks a privilege: permission denied for table heartbeat' });
+    expect(heartbeat.hint).toContain('`lifeboat check` probes them');
     const other = pgError('57P01', 'terminating connection due to administrator command');
     expect(mapQueryError(other, 'lb')).toBe(other);
   });
