@@ -1,6 +1,5 @@
 // The instant D a drill simulates the disaster at, read on the primary's clock, and what the primary held then:
-// its newest heartbeat (to count the heartbeats a restore loses) and every table with the row estimate its
-// statistics keep (read beside the restore, so it does not count against RTO). Nothing here scans a table on the
+// every table with the row estimate its statistics keep (read beside the restore, so it does not count against RTO). Nothing here scans a table on the
 // primary unless the scenario asks for exact counts. A primary that cannot be reached is a real disaster too: the
 // drill goes on with D on this host's clock and says so.
 import type { Logger } from 'pino';
@@ -31,8 +30,6 @@ export interface DisasterPoint {
   clock: 'primary' | 'local';
   primaryError?: string;
   serverVersion?: string;
-  /** Newest heartbeat sequence at D, when the table exists. */
-  heartbeatSeq?: number;
 }
 
 const TABLES_SQL = `
@@ -63,18 +60,7 @@ async function readTables(client: PgClient, database: string, exactCounts: boole
   return tables;
 }
 
-/** Newest heartbeat sequence, or undefined when the table does not exist (heartbeat off). */
-export async function readHeartbeatSeq(client: PgClient, atOrBefore?: string): Promise<number | undefined> {
-  const exists = await client.query<{ ok: boolean }>(`select to_regclass('lifeboat.heartbeat') is not null as ok`);
-  if (!exists.rows[0]?.ok) return undefined;
-  const rows = atOrBefore === undefined
-    ? await client.query<{ seq: string | null }>('select max(seq)::text as seq from lifeboat.heartbeat')
-    : await client.query<{ seq: string | null }>('select max(seq)::text as seq from lifeboat.heartbeat where written_at <= $1', [atOrBefore]);
-  const seq = rows.rows[0]?.seq;
-  return seq === null || seq === undefined ? undefined : Number(seq);
-}
-
-/** D on the primary's clock and its newest heartbeat, first thing: everything after D counts against RTO. */
+/** D on the primary's clock, first thing: everything after D counts against RTO. */
 export async function captureDisaster(cluster: RuntimeCluster, log: Logger): Promise<DisasterPoint> {
   let client: PgClient;
   try {
@@ -84,21 +70,9 @@ export async function captureDisaster(cluster: RuntimeCluster, log: Logger): Pro
     return { time: new Date().toISOString(), monotonicMs: performance.now(), clock: 'local', primaryError: describeError(error) };
   }
   try {
-    const now = await client.query<{ d: Date; version: string }>(`select clock_timestamp() as d, current_setting('server_version') as version`);
-    const point: DisasterPoint = { time: now.rows[0]!.d.toISOString(), monotonicMs: performance.now(), clock: 'primary', serverVersion: now.rows[0]!.version };
-    const seq = await readHeartbeatSeq(client);
-    if (seq !== undefined) point.heartbeatSeq = seq;
-    return point;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Newest heartbeat sequence on the primary at or before `time` (for a point-in-time drill's loss count). */
-export async function readPrimaryHeartbeatSeq(cluster: RuntimeCluster, time: string): Promise<number | undefined> {
-  const client = await connectPostgres(cluster.postgres, 'lifeboat drill');
-  try {
-    return await readHeartbeatSeq(client, time);
+    // As text with its microseconds (a JS Date keeps milliseconds): heartbeats are compared with D in PostgreSQL.
+    const now = await client.query<{ d: string; version: string }>(`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as d, current_setting('server_version') as version`);
+    return { time: now.rows[0]!.d, monotonicMs: performance.now(), clock: 'primary', serverVersion: now.rows[0]!.version };
   } finally {
     await client.end().catch(() => undefined);
   }

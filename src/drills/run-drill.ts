@@ -14,7 +14,7 @@ import { runRestore, type RestoreResult } from '../restore/run-restore.js';
 import { acquireProcessLock } from '../state/process-lock.js';
 import { DRILL_LOCK_NAME } from '../state/lock-names.js';
 import type { Storage } from '../storage/index.js';
-import { captureDisaster, readPrimaryHeartbeatSeq, readSourceTables, type DisasterPoint, type SourceTable } from './capture-disaster.js';
+import { captureDisaster, readSourceTables, type DisasterPoint, type SourceTable } from './capture-disaster.js';
 import { checkExtensions, missingLibraryInLog } from './checks/check-extensions.js';
 import { checkIsolation } from './checks/check-isolation.js';
 import { checkPitrStop } from './checks/check-pitr-stop.js';
@@ -26,7 +26,9 @@ import { createCorruptingStorage } from './corrupting-storage.js';
 import { createDrillId } from './drill-id.js';
 import { decideDrillOutcome, type DrillCheckResult, type DrillResult, type DrillTargetResult } from './drill-result.js';
 import type { DrillScenario } from './drill-scenario.js';
-import { measureRpo, readRestoredHeartbeat } from './measure-rpo.js';
+import { countHeartbeatsAfter, readNewestHeartbeat } from './heartbeat/read-heartbeat.js';
+import { readNewestCommitTime } from './heartbeat/read-newest-commit-time.js';
+import { measureRpo } from './measure-rpo.js';
 import { createScratchConnector, type ScratchConnector } from './scratch-client.js';
 import { removeAbandonedScratch, recordScratch, removeScratch, type ScratchRecord } from './scratch-registry.js';
 import { configureScratchServer, pickFreePort } from './scratch-server.js';
@@ -167,7 +169,7 @@ async function runChecks(options: RunDrillOptions, connector: ScratchConnector, 
       await timedCheck('pitr-stop', async () => {
         const primary = await connectPostgres(options.cluster.postgres, 'lifeboat drill').catch(() => undefined);
         try {
-          return await checkPitrStop(admin, primary, new Date(Number(target.micros / 1000n)).toISOString(), restore.reached?.lastCommitTime);
+          return await checkPitrStop(admin, primary, formatMicrosUtc(target.micros), restore.reached?.lastCommitTime);
         } finally {
           await primary?.end().catch(() => undefined);
         }
@@ -272,9 +274,15 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
 
       // 8. RPO: what the restored server lacks of what the primary had at the reference instant.
       options.onStep?.('measure');
-      const referenceTime = target.kind === 'time' ? new Date(Number(target.micros / 1000n)) : new Date(disaster.time);
-      const primarySeq = target.kind === 'time' ? await readPrimaryHeartbeatSeq(cluster, referenceTime.toISOString()).catch(() => undefined) : disaster.heartbeatSeq;
-      result.rpo = measureRpo({ referenceTime, restored: await readRestoredHeartbeat(admin), ...(primarySeq !== undefined ? { primarySeq } : {}), ...(restore.reached?.lastCommitTime ? { lastCommitTime: restore.reached.lastCommitTime } : {}) });
+      // The reference as text keeps its microseconds for the comparisons made in PostgreSQL.
+      const reference = target.kind === 'time' ? formatMicrosUtc(target.micros) : disaster.time;
+      const restored = await readNewestHeartbeat(admin);
+      const heartbeatsLost = restored && disaster.clock === 'primary' ? await countLostHeartbeats(cluster, restored.seq, reference) : undefined;
+      result.rpo = measureRpo({
+        referenceTime: new Date(reference),
+        ...(restored ? { restored } : { commitTime: await readNewestCommitTime(admin) }),
+        ...(heartbeatsLost !== undefined ? { heartbeatsLost } : {}),
+      });
       result.targets = evaluateTargets(cluster, result.rpo, result.rto.seconds, false);
 
       // 9. Checks, each timed on its own: amcheck alone can take hours on a large database.
@@ -295,6 +303,25 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
     }
   } finally {
     lock.release();
+  }
+}
+
+/** An instant in microseconds since the epoch as ISO 8601 UTC text, microseconds kept. */
+function formatMicrosUtc(micros: bigint): string {
+  const iso = new Date(Number(micros / 1000n)).toISOString();
+  return `${iso.slice(0, 19)}.${String(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n).padStart(6, '0')}Z`;
+}
+
+/** Heartbeats the primary wrote after the restored one and by `reference`; undefined when it cannot be asked. */
+async function countLostHeartbeats(cluster: RuntimeCluster, afterSeq: number, reference: string): Promise<number | undefined> {
+  const primary = await connectPostgres(cluster.postgres, 'lifeboat drill').catch(() => undefined);
+  if (!primary) return undefined;
+  try {
+    return await countHeartbeatsAfter(primary, afterSeq, reference);
+  } catch {
+    return undefined;
+  } finally {
+    await primary.end().catch(() => undefined);
   }
 }
 

@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeCluster } from '../../src/config/index.js';
 import type { DrillResult } from '../../src/drills/drill-result.js';
 import { LATEST_SCENARIO, parseDrillScenario, type DrillScenario } from '../../src/drills/drill-scenario.js';
+import { ensureHeartbeatTable } from '../../src/drills/heartbeat/heartbeat-table.js';
+import { writeHeartbeat } from '../../src/drills/heartbeat/write-heartbeat.js';
 import { runDrill } from '../../src/drills/run-drill.js';
+import { connectPostgres, type PgClient } from '../../src/postgres/index.js';
 import { isLifeboatError } from '../../src/errors/index.js';
 import { pgbench } from '../harness/lifeboat-fixture.js';
 import { ensureJunitparser, readJunitFiles } from '../harness/junit-reader.js';
@@ -23,6 +26,7 @@ import { startRestoreSource, type RestoreSource } from '../harness/restore-sourc
 const HEARTBEAT_SECONDS = 1;
 let source: RestoreSource;
 let heartbeat: NodeJS.Timeout | undefined;
+let heartbeatClient: PgClient | undefined;
 let grantLoop: NodeJS.Timeout | undefined;
 let publisher: Server;
 const publisherSockets = new Set<Socket>();
@@ -38,10 +42,10 @@ async function drill(scenario: DrillScenario, cluster: RuntimeCluster = source.c
 
 beforeAll(async () => {
   source = await startRestoreSource({ fixture: { cluster: { drill: { heartbeatSeconds: HEARTBEAT_SECONDS, targets: { rpoSeconds: 60, rtoSeconds: 600 } } } } });
-  await source.pg.query(`create schema lifeboat authorization ${source.pg.lifeboat.user}`);
-  await source.pg.query('create table lifeboat.heartbeat (seq bigint generated always as identity primary key, written_at timestamptz not null default clock_timestamp(), lsn pg_lsn not null default pg_current_wal_lsn())');
-  await source.pg.query(`alter table lifeboat.heartbeat owner to ${source.pg.lifeboat.user}`);
-  heartbeat = setInterval(() => void source.pg.query('insert into lifeboat.heartbeat default values').catch(() => undefined), HEARTBEAT_SECONDS * 1000);
+  // The heartbeat as the daemon writes it: the table made and written by the cluster's own (least-privilege) role.
+  heartbeatClient = await connectPostgres(source.cluster.postgres, 'lifeboat heartbeat');
+  await ensureHeartbeatTable(heartbeatClient, source.cluster.postgres.user, source.cluster.postgres.dbname);
+  heartbeat = setInterval(() => void writeHeartbeat(heartbeatClient!).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
   // A publisher that accepts and never answers: an apply worker that connects hangs there, so every connection
   // after the source's own worker's one would be the drill's scratch server reaching out.
   publisher = createServer((socket) => {
@@ -64,6 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (heartbeat) clearInterval(heartbeat);
+  await heartbeatClient?.end().catch(() => undefined);
   if (grantLoop) clearInterval(grantLoop);
   for (const socket of publisherSockets) socket.destroy();
   await new Promise<void>((resolve) => (publisher ? publisher.close(() => resolve()) : resolve()));
@@ -81,6 +86,7 @@ describe('drill run', () => {
     expect(result.checks.filter((c) => c.outcome !== 'passed')).toEqual([]);
     expect(result.outcome).toBe('passed');
     expect(result.rpo.method).toBe('heartbeat');
+    expect(result.rpo.heartbeatsLost).toBeLessThanOrEqual(5 + HEARTBEAT_SECONDS + 5);
     expect(result.rpo.seconds).toBeLessThanOrEqual(5 + HEARTBEAT_SECONDS + 5);
     const phases = Object.values(result.rto.phases).reduce((a, b) => a + b, 0);
     expect(Math.abs(phases - result.rto.seconds!)).toBeLessThan(0.01);
