@@ -6,7 +6,7 @@ export interface ArchiverStartMessage {
   configPath: string;
   cluster: string;
   daemonId: string;
-  /** Stop when no `keep` arrived for this long: a frozen (SIGSTOPped) daemon's lease is taken by another. */
+  /** Stop when no `keep` arrived for this long (ms; less than the lease): a frozen daemon's lease passes to another. */
   watchdogMs: number;
 }
 

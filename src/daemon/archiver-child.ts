@@ -1,6 +1,7 @@
 // The daemon's WAL archiver child process: runs runWalArchive for one cluster until told to stop, until its parent
 // goes away (even by SIGKILL: the IPC channel closes, the parent pid changes), or until the parent stops confirming
-// the lease (a frozen daemon's lease is taken by another daemon, whose archiver terminates our walsender). Every
+// the lease (a frozen daemon: stopping before its lease can pass to another daemon, whose archiver then terminates
+// our walsender if the graceful stop still streams, and finds no receiver of ours restarting to take it back). Every
 // stop is graceful: runWalArchive ships what it has, and never terminates another archiver's walsender.
 // Exits 0 after a stop, else with the error's code (the parent restarts it with backoff).
 import { setMaxListeners } from 'node:events';
@@ -11,7 +12,8 @@ import { createLogger, redactSecrets } from '../log/index.js';
 import { openRepository } from '../repository/open-repository.js';
 import type { ArchiverParentMessage, ArchiverStartMessage } from './archiver-child-protocol.js';
 
-const PARENT_POLL_MS = 1_000;
+/** How often the parent and the watchdog are checked: the watchdog fires a sixth of the lease before it expires. */
+export const WATCHDOG_POLL_MS = 100;
 /** A run that ignores its stop must not keep the slot's walsender forever. */
 const STOP_DEADLINE_MS = 90_000;
 
@@ -60,7 +62,7 @@ export function runArchiverChildProcess(): void {
   setInterval(() => {
     if (process.ppid !== parentPid) stop('the daemon went away');
     else if (started && Date.now() - lastKeepMs > watchdogMs) stop(`the daemon has not confirmed the archiver lease for ${Date.now() - lastKeepMs} ms`);
-  }, Math.min(PARENT_POLL_MS, 500)).unref();
+  }, WATCHDOG_POLL_MS).unref();
   process.on('SIGTERM', () => stop('the archiver process received SIGTERM'));
   process.on('SIGINT', () => stop('the archiver process received SIGINT'));
   process.on('message', (message: ArchiverParentMessage) => {

@@ -2,7 +2,8 @@
 // Each tick (a third of the lease) per cluster: not holding, try to take the lease; holding, renew it. A renewal
 // that finds another holder stands down (the child stops gracefully); one that cannot reach Redis keeps archiving,
 // so Redis is no single point of failure for the WAL. While holding, the archiver child runs, restarted with
-// backoff when it fails, is told each tick that the lease is still ours, and the holder publishes its state.
+// backoff when it fails, is told each tick that the lease is still ours (it stops on its own, before the lease
+// can pass to another daemon, when told nothing: archiverWatchdogMs), and the holder publishes its state.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +38,27 @@ export interface ArchiverSupervisorOptions {
 export interface ArchiverSupervisor {
   /** Stop every archiver gracefully and free the leases held. */
   stop(): Promise<void>;
+}
+
+/** How often each cluster's lease is taken or renewed: a third of the lease, so two renewals may fail in a row. */
+export function archiverTickMs(leaseMs: number): number {
+  return Math.max(250, Math.floor(leaseMs / 3));
+}
+
+/** Bound on each Redis call of a tick (a hung connection counts as unreachable): a tick ends before the next. */
+export function archiverRedisTimeoutMs(leaseMs: number): number {
+  return Math.max(500, Math.floor(leaseMs / 4));
+}
+
+/**
+ * How long the archiver child runs on without a `keep` from its daemon: five sixths of the lease. `keep`s come at
+ * most a tick plus a Redis timeout apart (7/12 of the lease, also while Redis is unreachable), so a live daemon's
+ * child never stops; a frozen daemon's child stops a sixth of the lease before the lease expires, so it has ended
+ * its receiver's restarts before another daemon can hold the lease and terminate its walsender. Measured with the
+ * whole lease instead: the new holder took the lease 70-460 ms before the old child stopped, 5 runs out of 8.
+ */
+export function archiverWatchdogMs(leaseMs: number): number {
+  return leaseMs - Math.floor(archiverTickMs(leaseMs) / 2);
 }
 
 type Holding = { child: ChildProcess | undefined; exited: Promise<void> | undefined; startedAtMs: number; backoff: RetryBackoff; retryAtMs: number };
@@ -105,7 +127,7 @@ class ClusterArchiver {
    * before the next one is due and the child hears `keep` every third of the lease even while Redis is away.
    */
   async #redis<T>(call: () => Promise<T>): Promise<T | undefined> {
-    const timeoutMs = Math.max(500, Math.floor(this.#leaseMs / 4));
+    const timeoutMs = archiverRedisTimeoutMs(this.#leaseMs);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<{ timedOut: true }>((resolve) => (timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs)));
     try {
@@ -154,7 +176,7 @@ class ClusterArchiver {
         configPath: this.options.config.configPath,
         cluster: this.cluster,
         daemonId: this.options.daemonId,
-        watchdogMs: this.#leaseMs,
+        watchdogMs: archiverWatchdogMs(this.#leaseMs),
       };
       if (child.connected) child.send(start, () => undefined);
       this.#log.info({ pid: child.pid }, 'WAL archiver process forked');
@@ -203,7 +225,7 @@ class ClusterArchiver {
 
 export function startArchiverSupervisor(options: ArchiverSupervisorOptions): ArchiverSupervisor {
   const archivers = options.clusters.map((cluster) => new ClusterArchiver(cluster, options));
-  const tickMs = Math.max(250, Math.floor((options.config.daemon.archiverLeaseSeconds * 1000) / 3));
+  const tickMs = archiverTickMs(options.config.daemon.archiverLeaseSeconds * 1000);
   const tickAll = (): void => {
     for (const archiver of archivers) archiver.tick().catch((error: unknown) => options.log.error({ err: error, cluster: archiver.cluster }, 'archiver supervision failed'));
   };
