@@ -109,6 +109,12 @@ export async function runDaemon(options: RunDaemonOptions): Promise<void> {
       child.once('exit', () => children.delete(child));
     },
   };
+  // 5-. With the `drill` kind: a drill killed with its daemon left a scratch server behind; remove it before taking
+  //     new drills (skipped while another process on this host runs a drill: it cleans up itself).
+  if (config.daemon.jobs.includes('drill')) {
+    const { removeAbandonedScratchIfIdle } = await import('../drills/scratch-registry.js');
+    await removeAbandonedScratchIfIdle(config.stateDir, log);
+  }
   const placed = planQueues(config).filter((q) => clusters.includes(q.cluster) && config.daemon.jobs.includes(q.kind));
   const workers = placed.map(({ queue }) => {
     const worker = new Worker(queue, (job) => processJob(job, deps), {
