@@ -4,7 +4,8 @@
 # Redis (redis-server on a free port, persistence off, password from a secret reference), a local folder
 # repository and key file; lifeboat check, continuous WAL archiving, then `lifeboat daemon` with second-level
 # schedules until it has done a full backup, an incr and a verify, `lifeboat status`, a graceful daemon stop, and
-# a restore of the latest WAL into a second scratch server whose row count must match the source's.
+# a restore drill (RPO and RTO measured against targets), a restore of the latest WAL into a second scratch server
+# whose row count must match the source's.
 # LIFEBOAT_DEMO_SCALE (pgbench scale, default 10) shrinks it for tests; LIFEBOAT_DEMO_DAEMON_TIMEOUT_SECONDS
 # (default 240) bounds the wait for the daemon's runs; LIFEBOAT_DEMO_SKIP_BUILD=1 uses the dist/ already built.
 set -euo pipefail
@@ -128,6 +129,7 @@ clusters:
     postgres: { host: 127.0.0.1, port: $port, user: lifeboat, dbname: postgres, password: { env: LIFEBOAT_DEMO_PGPASSWORD }, sslmode: disable, bindir: $bindir }
     wal: { partialUploadIntervalSeconds: 10 }
     schedules: { full: "$schedule_full", incr: "$schedule_incr", verify: "$schedule_verify" }
+    drill: { heartbeatSeconds: 2, targets: { rpoSeconds: 60, rtoSeconds: 300 } }
 repository: { driver: fs, path: ./repo }
 encryption: { provider: local, keyFile: ./keys/lifeboat.key }
 stateDir: ./state
@@ -171,6 +173,10 @@ done
 echo "== $did"
 echo "== lifeboat status"
 "${lifeboat[@]}" status
+
+# While the daemon, the archiver and the load run, as in production: a disaster now, restored into a scratch server.
+echo "== lifeboat drill run: a disaster now, restored into a scratch server; RPO (heartbeat) and RTO (by phase)"
+"${lifeboat[@]}" drill run --markdown "$work/lifeboat/drill.md" || { echo "the drill failed (report: $work/lifeboat/drill.md)" >&2; exit 1; }
 
 echo "== stop the daemon (SIGTERM)"
 kill -TERM "$daemon_pid"

@@ -73,7 +73,7 @@ afterAll(() => {
 });
 
 describe('npm run demo', () => {
-  it('exits 0, its daemon runs full, incr and verify, it restores with the same rows, and leaves no process behind', { timeout: 240_000 }, async () => {
+  it('exits 0, its daemon runs full, incr and verify, it restores with the same rows, and leaves no process behind', { timeout: 360_000 }, async () => {
     const run = await runDemo();
     const output = `${run.stdout}\n${run.stderr}`;
     workDir = /demo files kept in (\/tmp\/lifeboat-demo\.\w+)/.exec(run.stdout)?.[1];
@@ -109,6 +109,11 @@ describe('npm run demo', () => {
     const status = run.stdout.slice(run.stdout.indexOf('== lifeboat status'), run.stdout.indexOf('== stop the daemon'));
     for (const kind of ['full', 'incr', 'verify']) expect(status, output).toMatch(new RegExp(`^  ${kind} +last ok \\S+ \\(\\d+ s ago\\)`, 'm'));
     expect(status).toMatch(/^daemons alive: 1$/m);
+    // The drill ran while the daemon and the archiver did, passed its targets, and left no scratch server.
+    expect(run.stdout).toMatch(/^drill drill-main-\d{8}T\d{6}Z \(latest\) on cluster main: PASSED$/m);
+    expect(run.stdout).toMatch(/RTO by phase: plan [\d.]+ s, fetchBase [\d.]+ s, replay [\d.]+ s, promote [\d.]+ s = [\d.]+ s/);
+    expect(run.stdout).toMatch(/ok {3}RPO [\d.]+ s \(target 60 s\) by heartbeat/);
+    expect([...processesNaming('lifeboat-drill-')]).toEqual([]);
     expect(run.stdout).toContain('== daemon stopped (exit 0)');
     expect(run.stdout).toMatch(/== restore check passed: pgbench_history holds [1-9]\d* rows/);
     // No secret in what the demo printed nor in the logs it kept: the Redis password (in its 0600 redis.conf, handed
