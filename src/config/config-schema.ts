@@ -140,6 +140,21 @@ export const clusterSchema = z.strictObject({
   drill: drillSchema.default(drillSchema.parse({})).describe('Restore drills: the heartbeat they measure RPO by, and the targets they must meet.'),
 });
 
+/** Default of `restore.prefetchWindowMiB`; see the restore measurements in README.md. */
+export const DEFAULT_PREFETCH_WINDOW_MIB = 256;
+
+export const restoreSchema = z.strictObject({
+  prefetchWindowMiB: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_048_576)
+    .default(DEFAULT_PREFETCH_WINDOW_MIB)
+    .describe(
+      'How far (MiB of WAL segment files) a restore downloads WAL ahead of replay, into `<target>.lifeboat-restore/prefetch/`: the most disk it takes beside the data directory. Without `--start` only this much is prefetched; the rest is fetched by `restore_command` as replay asks. 0 turns prefetching off.',
+    ),
+});
+
 export const redisSchema = z.strictObject({
   url: z
     .string()
@@ -260,6 +275,7 @@ export const configSchema = z
       .default('./var/state')
       .describe('Local working folder (WAL spool, pid files); relative to the config file. Never needed for a restore.'),
     compression: compressionSchema.default({ algorithm: 'zstd', level: 3 }).describe('Compression of stored objects.'),
+    restore: restoreSchema.default(restoreSchema.parse({})).describe('Point-in-time restores (`lifeboat restore`).'),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Minimum log level.') })
       .default({ level: 'info' })

@@ -1,13 +1,13 @@
 // `lifeboat restore`: point-in-time restore of a cluster into a new data directory, from the repository and the
 // key alone. Plan first (shared with --dry-run), refuse what cannot be right before writing anything, then fetch
 // the base backup and WAL in parallel, arm recovery last, and optionally start and watch the server.
-import { chownSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/index.js';
 import { createDecryptionSession, type KeyProvider } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
-import { formatLsn, parseLsn } from '../postgres/index.js';
+import { formatLsn, parseLsn, toTimelineId, walSegmentOf } from '../postgres/index.js';
 import { storageConfigFrom, type Storage } from '../storage/index.js';
 import { checkOwnerAccess } from './check-owner-access.js';
 import { checkPortFree } from './check-port-free.js';
@@ -21,7 +21,8 @@ import type { RestoreTarget, TargetAction } from './restore-target.js';
 import { startRestoredServer, stopRestoredServer, type ReachedPoint } from './start-restored-server.js';
 import { checkTargetDir, inspectTargetDir, prepareTargetDir, type TargetDirState } from './target-dir.js';
 import { plannedWalRanges } from './wal-fetch/planned-wal.js';
-import { prefetchWal } from './wal-fetch/prefetch-wal.js';
+import { HISTORY_RESERVE_BYTES, prefetchWal } from './wal-fetch/prefetch-wal.js';
+import { formatRestoreCommandScript, parseRestoreCommandLog, restoreCommandFor, storeRestoreCommandScript, type RestoreCommandLogLine } from './wal-fetch/restore-command.js';
 import { writeRecoveryConfig } from './write-recovery-config.js';
 
 export interface RunRestoreOptions {
@@ -49,11 +50,23 @@ export interface RunRestoreOptions {
   configureServer?: (dataDir: string, owner: TargetDirState['owner']) => void;
 }
 
+/** How PostgreSQL got the WAL it asked restore_command for (known once a started recovery has ended). */
+export interface WalServed {
+  /** Files it took from the prefetch folder (one `mv`, no Node process). */
+  fromPrefetch: number;
+  /** Planned segments the prefetch folder did not have in time: `lifeboat wal fetch` fetched them. */
+  plannedMisses: string[];
+  /** Other names `lifeboat wal fetch` answered (history probes, the segment after the end of the archive). */
+  otherRequests: number;
+}
+
 export interface RestoreResult {
   plan: RestorePlan;
   targetDir: TargetDirState;
-  /** Bytes the target's file system must hold: the data directory plus the prefetched WAL. */
+  /** Bytes the target's file system must hold: the data directory plus the prefetch window (or the WAL, if less). */
   neededBytes: number;
+  /** The most bytes of WAL the prefetch folder holds at once (`restore.prefetchWindowMiB`, or less when the WAL is smaller). */
+  prefetchBytes: number;
   /** Seconds until promotion, from the measured rates in estimate-restore.ts. */
   estimate: RestoreEstimate;
   /** Port and socket folder the restored configuration sets; the server log is `<workDir>/postgres.log`. */
@@ -62,6 +75,7 @@ export interface RestoreResult {
   workDir: string;
   phases: { planMs: number; fetchBaseMs?: number; fetchWalMs?: number; replayMs?: number };
   reached?: ReachedPoint;
+  walServed?: WalServed;
 }
 
 /** The restored server's port when none is given: next to PostgreSQL's default, so it does not clash with a source on the same host. */
@@ -70,15 +84,40 @@ export const DEFAULT_RESTORE_PORT = 5433;
 /** This very lifeboat, as restore_command runs it: node and the CLI entry point. */
 const LIFEBOAT_COMMAND = [process.execPath, fileURLToPath(new URL('../../bin/lifeboat.js', import.meta.url))] as const;
 
-/** The restore_command PostgreSQL runs: this very lifeboat, with the restore's own fetch config. */
-function restoreCommand(fetchConfigPath: string): string {
-  const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
-  return `${LIFEBOAT_COMMAND.map(shellQuote).join(' ')} wal fetch --restore-config ${shellQuote(fetchConfigPath)} %f %p`;
+/** The files of the work folder that serve recovery's WAL, by name. */
+const WORK_FILES = {
+  fetchConfig: 'wal-fetch.json',
+  keyCopy: 'lifeboat.key',
+  prefetchDir: 'prefetch',
+  restoreCommand: 'restore-command.sh',
+  commandLog: 'restore-command.log',
+  prefetchPid: 'prefetch.pid',
+} as const;
+
+/** Once recovery is over, the fetch config (credentials), the key copy and what served WAL must not outlive it. */
+function removeFetchMaterial(workDir: string): void {
+  for (const name of Object.values(WORK_FILES)) rmSync(`${workDir}/${name}`, { recursive: true, force: true });
 }
 
-/** Once recovery is over, the fetch config (credentials) and the key copy must not outlive it. */
-function removeFetchMaterial(workDir: string): void {
-  for (const name of ['wal-fetch.json', 'lifeboat.key', 'prefetch']) rmSync(`${workDir}/${name}`, { recursive: true, force: true });
+/** The most bytes the prefetch folder will hold: the window, or all planned WAL (and history files) if less. */
+function prefetchBytesFor(config: RunRestoreOptions['config'], plan: RestorePlan, historyFiles: number, segmentSizeBytes: number): number {
+  const windowBytes = config.restore.prefetchWindowMiB * 1024 * 1024;
+  const allBytes = plan.wal.length * segmentSizeBytes + historyFiles * HISTORY_RESERVE_BYTES;
+  return Math.min(windowBytes, allBytes);
+}
+
+/** How PostgreSQL was served, from restore_command's log. */
+function walServedFrom(workDir: string, plan: RestorePlan): WalServed {
+  let lines: RestoreCommandLogLine[] = [];
+  try {
+    lines = parseRestoreCommandLog(readFileSync(`${workDir}/${WORK_FILES.commandLog}`, 'latin1'));
+  } catch {
+    // No log: restore_command was never run.
+  }
+  const planned = new Set(plan.wal.map((w) => w.segment as string));
+  const fetched = lines.filter((line) => line.source === 'fetch');
+  const plannedMisses = fetched.filter((line) => planned.has(line.name)).map((line) => line.name);
+  return { fromPrefetch: lines.length - fetched.length, plannedMisses, otherRequests: fetched.length - plannedMisses.length };
 }
 
 function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir: string, segmentSizeBytes: number, owner: TargetDirState['owner'], plannedSegments: readonly string[]): RestoreFetchConfig {
@@ -86,7 +125,7 @@ function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir
   let encryption: RestoreFetchConfig['encryption'];
   if (config.encryption.provider === 'local') {
     // The PostgreSQL OS user reads its own 0600 copy; the original key file may not be readable to it.
-    const keyCopy = `${workDir}/lifeboat.key`;
+    const keyCopy = `${workDir}/${WORK_FILES.keyCopy}`;
     copyFileSync(config.encryption.keyFile, keyCopy);
     chownSync(keyCopy, owner.uid, owner.gid);
     encryption = { provider: 'local', keyFile: keyCopy };
@@ -140,7 +179,9 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     });
     const targetDir = inspectTargetDir(options.targetDir);
     const workDir = `${targetDir.path}.lifeboat-restore`;
-    const neededBytes = plan.restoredBytes + plan.wal.length * inputs.identity.walSegmentSizeBytes;
+    const segmentSizeBytes = inputs.identity.walSegmentSizeBytes;
+    const prefetchBytes = prefetchBytesFor(options.config, plan, inputs.wal.histories.size, segmentSizeBytes);
+    const neededBytes = plan.restoredBytes + prefetchBytes;
     const port = options.port ?? DEFAULT_RESTORE_PORT;
     // The socket next to the server log, in the work folder the restore owns: the source's socket folder may not
     // exist on this host. It outlives recovery (only the fetch material is removed at promotion).
@@ -149,6 +190,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       plan,
       targetDir,
       neededBytes,
+      prefetchBytes,
       estimate: estimateRestore(plan),
       server,
       dryRun: options.dryRun,
@@ -183,12 +225,29 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     //    emptied: its prefetched WAL belongs to another plan (a shorter partial would end recovery early).
     prepareTargetDir(targetDir, options.force);
     rmSync(workDir, { recursive: true, force: true });
-    const prefetchDir = `${workDir}/prefetch`;
+    const prefetchDir = `${workDir}/${WORK_FILES.prefetchDir}`;
     mkdirSync(prefetchDir, { recursive: true, mode: 0o700 });
     chownSync(workDir, targetDir.owner.uid, targetDir.owner.gid);
     chownSync(prefetchDir, targetDir.owner.uid, targetDir.owner.gid);
-    const fetchConfigPath = `${workDir}/wal-fetch.json`;
-    storeRestoreFetchConfig(fetchConfigPath, fetchConfigFor(options, workDir, prefetchDir, inputs.identity.walSegmentSizeBytes, targetDir.owner, plan.wal.map((w) => w.segment)), targetDir.owner);
+    const fetchConfigPath = `${workDir}/${WORK_FILES.fetchConfig}`;
+    storeRestoreFetchConfig(fetchConfigPath, fetchConfigFor(options, workDir, prefetchDir, segmentSizeBytes, targetDir.owner, plan.wal.map((w) => w.segment)), targetDir.owner);
+    // restore_command: a prefetched file costs PostgreSQL one `mv`; only a miss starts Node (lifeboat wal fetch).
+    const commandLogFile = `${workDir}/${WORK_FILES.commandLog}`;
+    const prefetchPidFile = `${workDir}/${WORK_FILES.prefetchPid}`;
+    const scriptPath = `${workDir}/${WORK_FILES.restoreCommand}`;
+    const script = formatRestoreCommandScript(
+      {
+        prefetchDir,
+        logFile: commandLogFile,
+        prefetchPidFile,
+        lifeboatCommand: LIFEBOAT_COMMAND,
+        fetchConfigPath,
+        // PostgreSQL reads the segment where the archive ends twice: once to replay it, once more when it finds the end.
+        keepSegment: plan.wal.at(-1)?.source === 'partial' ? plan.wal.at(-1)?.segment : undefined,
+      },
+      `restore_command of the lifeboat restore of backup ${plan.backup.backupId} into ${targetDir.path}`,
+    );
+    storeRestoreCommandScript(scriptPath, script, targetDir.owner);
 
     // 4. The base backup, parts in parallel; pg_control held back.
     const baseStarted = Date.now();
@@ -199,12 +258,15 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     // 5. Arm recovery: safe settings, fsync, then pg_control and recovery.signal last.
     //    The planned timeline, not `latest`: the plan (and its WAL) follows one path, and a named point or a
     //    time on an older timeline would be missed on a newer one that branched off before it.
-    writeRecoveryConfig(targetDir.path, targetDir.owner, { restoreCommand: restoreCommand(fetchConfigPath), target: options.target, timeline: plan.timeline, action: options.action, backupId: plan.backup.backupId, port, socketDir: server.socketDir }, new Date());
+    writeRecoveryConfig(targetDir.path, targetDir.owner, { restoreCommand: restoreCommandFor(scriptPath), target: options.target, timeline: plan.timeline, action: options.action, backupId: plan.backup.backupId, port, socketDir: server.socketDir }, new Date());
     options.configureServer?.(targetDir.path, targetDir.owner);
 
-    // 6. WAL: prefetched in parallel, overlapping replay when the server is started.
+    // 6. WAL: prefetched ahead of replay, within the window; without --start, only the first window (nothing
+    //    replays yet to make room). restore_command waits for a file being downloaded while the pid file names
+    //    a live prefetcher, instead of downloading it a second time.
     const walStarted = Date.now();
     const prefetchAbort = new AbortController();
+    writeFileSync(prefetchPidFile, `${process.pid}\n`, { mode: 0o644 });
     const prefetch = prefetchWal({
       storage,
       session,
@@ -213,11 +275,19 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       historyKeys: [...inputs.wal.histories.values()],
       prefetchDir,
       owner: targetDir.owner,
+      windowBytes: options.config.restore.prefetchWindowMiB * 1024 * 1024,
+      segmentSizeBytes,
+      firstWindowOnly: !options.start,
+      commandLogFile,
+      checkpointSegment: walSegmentOf(toTimelineId(plan.backup.timeline), parseLsn(plan.backup.checkpointLsn), segmentSizeBytes),
       signal: AbortSignal.any([signal, prefetchAbort.signal]),
       onProgress: (done: number) => options.onProgress?.('wal', done, plan.walStoredBytes),
-    }).then(() => {
-      result.phases.fetchWalMs = Date.now() - walStarted;
-    });
+    })
+      .then((prefetched) => {
+        result.phases.fetchWalMs = Date.now() - walStarted;
+        if (prefetched.stoppedAtWindow) log.info({ windowBytes: options.config.restore.prefetchWindowMiB * 1024 * 1024 }, 'prefetched the first window of WAL; restore_command fetches the rest as replay asks');
+      })
+      .finally(() => rmSync(prefetchPidFile, { force: true }));
     if (!options.start) {
       await prefetch;
       return result;
@@ -245,6 +315,7 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       await prefetch.catch(() => undefined);
     }
     result.phases.replayMs = result.reached.replayMs;
+    result.walServed = walServedFrom(workDir, plan);
     // Paused or shut down at the target, recovery resumes on the next start and still needs them.
     if (result.reached.state === 'promoted') removeFetchMaterial(workDir);
 

@@ -132,6 +132,9 @@ describe('restore to a point in time under pgbench load', () => {
       const fetched = restoredFromArchive(restored);
       expect(fetched.length).toBeGreaterThan(0);
       expect(fetched).toEqual(planned.slice(0, fetched.length));
+      // Each came out of the prefetch folder through restore-command.sh, which started no Node process for it.
+      expect(restored.result.walServed?.plannedMisses).toEqual([]);
+      expect(restored.result.walServed?.fromPrefetch).toBeGreaterThanOrEqual(fetched.length);
 
       // Recovery is over: the fetch config (credentials) and the key copy are gone, the server log stays.
       expect(readdirSync(restored.result.workDir).filter((name) => !name.startsWith('.s.PGSQL.'))).toEqual(['postgres.log']);

@@ -322,6 +322,77 @@ describe('prefetchWal', () => {
     expect(again.started).toEqual([]);
   });
 
+  it('keeps the folder within the window while replay takes files, and drops what replay fetched itself', async () => {
+    const repo = createFsStorage({ path: join(dir, 'repo') });
+    const segmentBytes = 256 * 1024;
+    const plan: PlannedWal[] = [];
+    const contents = new Map<string, Buffer>();
+    for (let n = 0x20; n < 0x28; n++) {
+      const segment = `0000000100000000000000${n.toString(16).toUpperCase()}` as WalSegmentName;
+      const data = randomBytes(segmentBytes);
+      contents.set(segment, data);
+      const key = walSegmentKey('main', segment, sha256(data));
+      await store(repo, key, data);
+      plan.push({ segment, key, source: 'segment', storedSizeBytes: (await repo.head(key))!.sizeBytes, sha256: sha256(data) });
+    }
+    const work = await mkdtemp(join(dir, 'window-'));
+    const prefetchDir = join(work, 'prefetch');
+    const commandLogFile = join(work, 'restore-command.log');
+    const windowBytes = 2 * segmentBytes;
+    // Sample the folder as often as the event loop lets us: every byte in it, temp files included.
+    let maxBytes = 0;
+    const sampler = setInterval(() => {
+      let bytes = 0;
+      for (const name of readdirSync(prefetchDir, { withFileTypes: false }) as string[]) bytes += statSync(join(prefetchDir, name), { throwIfNoEntry: false })?.size ?? 0;
+      maxBytes = Math.max(maxBytes, bytes);
+    }, 1);
+    const controller = new AbortController();
+    const running = prefetchWal({ storage: slowStorage(repo), session: createDecryptionSession(keys), cluster: 'main', wal: plan, historyKeys: [], prefetchDir, concurrency: 4, windowBytes, segmentSizeBytes: segmentBytes, commandLogFile, signal: controller.signal });
+    // Replay: takes each segment in order as restore_command does, except 0x25, which it had `wal fetch` fetch.
+    const taken: string[] = [];
+    try {
+      for (const { segment } of plan) {
+        if (segment.endsWith('25')) {
+          await writeFile(commandLogFile, `fetch ${segment}\n`, { flag: 'a' });
+          continue;
+        }
+        const path = join(prefetchDir, segment);
+        while (statSync(path, { throwIfNoEntry: false }) === undefined) await sleep(2);
+        await sleep(5);
+        const data = await readFile(path);
+        await rm(path);
+        expect(data.equals(contents.get(segment)!), segment).toBe(true);
+        taken.push(segment);
+      }
+      const result = await running;
+      expect(result.peakHeldBytes).toBeLessThanOrEqual(windowBytes);
+      expect(result.downloadedFiles + result.droppedFiles).toBeGreaterThanOrEqual(plan.length);
+    } finally {
+      controller.abort();
+      await running.catch(() => undefined);
+      clearInterval(sampler);
+    }
+    expect(taken).toHaveLength(plan.length - 1);
+    expect(maxBytes).toBeGreaterThan(0);
+    expect(maxBytes).toBeLessThanOrEqual(windowBytes);
+    // 0x25 was fetched by `wal fetch`: dropped from the folder (or never downloaded), so nothing is left behind.
+    expect(await readdir(prefetchDir)).toEqual([]);
+  });
+
+  it('without replay, fetches only the first window and says so', async () => {
+    const repo = createFsStorage({ path: join(dir, 'repo') });
+    const completeKey = walSegmentKey('main', '000000010000000000000001', sha256(stored.get('000000010000000000000001')!));
+    const partialKey = walPartialKey('main', '000000010000000000000002', '0000000002400000');
+    const plan: PlannedWal[] = [
+      { segment: '000000010000000000000001' as WalSegmentName, key: completeKey, source: 'segment', storedSizeBytes: (await repo.head(completeKey))!.sizeBytes },
+      { segment: '000000010000000000000002' as WalSegmentName, key: partialKey, source: 'partial', storedSizeBytes: (await repo.head(partialKey))!.sizeBytes },
+    ];
+    const prefetchDir = join(await mkdtemp(join(dir, 'first-window-')), 'prefetch');
+    const result = await prefetchWal({ storage: repo, session: createDecryptionSession(keys), cluster: 'main', wal: plan, historyKeys: [walHistoryKey('main', 2)], prefetchDir, windowBytes: 1024 * 1024 + SEGMENT_BYTES, segmentSizeBytes: SEGMENT_BYTES, firstWindowOnly: true, signal: new AbortController().signal });
+    expect(result).toMatchObject({ downloadedFiles: 2, stoppedAtWindow: true });
+    expect((await readdir(prefetchDir)).sort()).toEqual(['000000010000000000000001', '00000002.history']);
+  });
+
   it('stops on abort with LifeboatError aborted, leaving only whole files and no temp files', async () => {
     const repo = createFsStorage({ path: join(dir, 'repo') });
     const prefetchDir = join(dir, 'prefetch-abort');

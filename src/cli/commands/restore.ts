@@ -47,13 +47,14 @@ export function summarizeRestore(result: RestoreResult): Record<string, unknown>
     base: { parts: plan.backup.parts.length, storedBytes: plan.baseStoredBytes, tarBytes: plan.backup.tarSizeBytes },
     allObjectsPresent: plan.missing.length === 0,
     missing: plan.missing,
-    disk: { neededBytes: result.neededBytes, freeBytes: result.targetDir.freeBytes, targetDir: result.targetDir.path, owner: result.targetDir.owner.name },
+    disk: { neededBytes: result.neededBytes, prefetchBytes: result.prefetchBytes, freeBytes: result.targetDir.freeBytes, targetDir: result.targetDir.path, owner: result.targetDir.owner.name },
     estimatedSeconds: Math.round(result.estimate.seconds),
     estimatedRangeSeconds: [Math.floor(result.estimate.lowSeconds), Math.ceil(result.estimate.highSeconds)],
     workDir: result.workDir,
     server: result.server,
     phases: result.phases,
     ...(result.reached ? { reached: result.reached } : {}),
+    ...(result.walServed ? { walServed: result.walServed } : {}),
   };
 }
 
@@ -66,13 +67,18 @@ function formatPlan(result: RestoreResult): string {
     `  WAL:        ${plan.wal.length} segment(s) ${plan.wal[0]?.segment ?? ''}..${plan.wal.at(-1)?.segment ?? ''}${plan.wal.at(-1)?.source === 'partial' ? ' (last from a partial)' : ''}, ${mb(plan.walStoredBytes)} stored`,
     `  window:     ${plan.window.earliest.time ?? '?'} (${plan.window.earliest.lsn}) to ${plan.window.latest.time ?? '?'} (${plan.window.latest.lsn})`,
     `  objects:    ${plan.missing.length === 0 ? 'all present' : `MISSING ${plan.missing.join(', ')}`}`,
-    `  disk:       needs ${mb(result.neededBytes)} at ${result.targetDir.path}, ${mb(result.targetDir.freeBytes)} free; files owned by ${result.targetDir.owner.name}`,
+    `  disk:       needs ${mb(result.neededBytes)} at ${result.targetDir.path} (WAL prefetched ahead of replay: at most ${mb(result.prefetchBytes)}), ${mb(result.targetDir.freeBytes)} free; files owned by ${result.targetDir.owner.name}`,
     `  estimate:   ${formatEstimate(result.estimate)} until promoted (fetch and replay, at measured rates)`,
     `  server:     port ${server.port}, socket in ${server.socketDir}, log ${server.logFile}`,
   ];
   if (!result.dryRun) {
     const p = result.phases;
     lines.push(`  took:       fetch base ${((p.fetchBaseMs ?? 0) / 1000).toFixed(1)} s, fetch WAL ${((p.fetchWalMs ?? 0) / 1000).toFixed(1)} s${p.replayMs !== undefined ? `, start + replay ${(p.replayMs / 1000).toFixed(1)} s` : ''}`);
+  }
+  if (result.walServed) {
+    const { fromPrefetch, plannedMisses, otherRequests } = result.walServed;
+    const misses = plannedMisses.length === 0 ? 'none' : `${plannedMisses.length} (${plannedMisses.slice(0, 3).join(', ')}${plannedMisses.length > 3 ? ', ...' : ''})`;
+    lines.push(`  served:     ${fromPrefetch} WAL file(s) from the prefetch folder; planned segments fetched on a miss: ${misses}; other requests: ${otherRequests}`);
   }
   if (result.reached) {
     lines.push(`  reached:    ${result.reached.state} at LSN ${result.reached.lsn ?? '?'}, last commit ${result.reached.lastCommitTime ?? '(none replayed)'}`);
@@ -84,15 +90,17 @@ function formatPlan(result: RestoreResult): string {
     } else {
       lines.push(
         `  next:       recovery continues when you resume it (pg_wal_replay_resume()) or start the server again, fetching WAL with`,
-        `              the fetch config in ${result.workDir}; once promoted, delete wal-fetch.json, lifeboat.key and prefetch/ there`,
-        `              (a copy of the key or credentials). The folder also holds the socket and the server log: keep it.`,
+        `              restore-command.sh and the fetch config in ${result.workDir}; once promoted, delete wal-fetch.json,`,
+        `              lifeboat.key, restore-command.sh and prefetch/ there (a copy of the key or credentials). The folder also holds`,
+        `              the socket and the server log: keep it.`,
       );
     }
   } else if (!result.dryRun) {
     lines.push(
       `  next:       start it with pg_ctl -D ${result.targetDir.path} -l ${server.logFile} start (as ${result.targetDir.owner.name}); it listens on port ${server.port}`,
-      `              (socket in ${server.socketDir}); recovery fetches WAL via lifeboat wal fetch with the fetch config in ${result.workDir}:`,
-      `              once promoted, delete wal-fetch.json, lifeboat.key and prefetch/ there (the config holds a copy of the key or credentials).`,
+      `              (socket in ${server.socketDir}); recovery takes the WAL prefetched so far, then fetches the rest with lifeboat wal fetch,`,
+      `              via restore-command.sh and the fetch config in ${result.workDir}: once promoted, delete wal-fetch.json,`,
+      `              lifeboat.key, restore-command.sh and prefetch/ there (the config holds a copy of the key or credentials).`,
     );
   }
   return lines.join('\n');
