@@ -1,8 +1,8 @@
 // Who archives a cluster's WAL, and how far it got: the archiver lease's holder, and the state (archived position,
-// lag) that holder last published from its archiver-state.json. For `lifeboat status`.
+// lag) that holder last published from its archiver-state.json. For `lifeboat status` and /metrics.
 import type { Redis } from 'ioredis';
 import { readArchiverLeaseHolder } from './archiver-lease.js';
-import { archiverStateKey } from './redis-keys.js';
+import { archiverLeaseKey, archiverStateKey } from './redis-keys.js';
 
 export interface ArchiverStatus {
   /** Daemon id holding the lease; absent when no daemon archives the cluster. */
@@ -38,4 +38,26 @@ export async function readArchiverStatus(redis: Redis, prefix: string, cluster: 
     }
   }
   return status;
+}
+
+/**
+ * The lease holder of each of `clusters` (absent: no daemon holds it), in one round trip; what /metrics exports,
+ * so every daemon reports the same holder. Throws when Redis does not answer within `timeoutMs` (a scrape must
+ * not wait for a Redis that is away).
+ */
+export async function readArchiverLeaseHolders(redis: Redis, prefix: string, clusters: readonly string[], timeoutMs: number): Promise<Map<string, string>> {
+  if (clusters.length === 0) return new Map();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs)));
+  try {
+    const values = await Promise.race([redis.mget(clusters.map((cluster) => archiverLeaseKey(prefix, cluster))), timeout]);
+    const holders = new Map<string, string>();
+    clusters.forEach((cluster, i) => {
+      const holder = values[i];
+      if (holder) holders.set(cluster, holder);
+    });
+    return holders;
+  } finally {
+    clearTimeout(timer);
+  }
 }

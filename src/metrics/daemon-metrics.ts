@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config/index.js';
 import { describeError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
+import { readArchiverLeaseHolders } from '../jobs/read-archiver-status.js';
 import { listRecentRuns } from '../jobs/run-record.js';
 import { openRepository, type Repository } from '../repository/open-repository.js';
 import { lastVerify, readArchiverState, readCatalogFacts, type ClusterFacts } from './read-cluster-facts.js';
@@ -41,6 +42,7 @@ export interface DaemonMetrics {
 /** An archiver state older than this means no archiver runs here (it writes its state every few seconds). */
 const ARCHIVER_STALE_SECONDS = 60;
 const CATALOG_TIMEOUT_MS = 20_000;
+const LEASE_READ_TIMEOUT_MS = 2_000;
 
 interface Snapshot {
   clusters: ClusterFacts[];
@@ -118,8 +120,11 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   gauge('lifeboat_backups', 'Backups in the repository catalog per kind (incr counts every increment).', ['cluster', 'kind'], (g, s) => {
     for (const facts of s.clusters) for (const [kind, count] of Object.entries(facts.backups)) g.set({ cluster: facts.cluster, kind }, count);
   });
-  gauge('lifeboat_stored_bytes', 'Bytes stored in the repository per kind (full, incr, wal), as stored: compressed and encrypted.', ['cluster', 'kind'], (g, s) => {
+  gauge('lifeboat_stored_bytes', 'Bytes stored in the repository per kind, compressed and encrypted: full, wal, and incr (the WAL sealed into increments, the same objects as wal: never add incr to wal).', ['cluster', 'kind'], (g, s) => {
     for (const facts of s.clusters) for (const [kind, bytes] of Object.entries(facts.storedBytes)) g.set({ cluster: facts.cluster, kind }, bytes);
+  });
+  gauge('lifeboat_read_bytes', 'Bytes read from PostgreSQL for what the repository holds, before compression and encryption: full (base backup tar streams), wal (WAL its segments and partials cover).', ['cluster', 'kind'], (g, s) => {
+    for (const facts of s.clusters) for (const [kind, bytes] of Object.entries(facts.readBytes)) g.set({ cluster: facts.cluster, kind }, bytes);
   });
   gauge('lifeboat_recoverable_window_earliest_timestamp_seconds', 'Earliest point a restore can reach (commit time).', ['cluster'], (g, s) => {
     for (const facts of s.clusters) if (facts.windowEarliestSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.windowEarliestSeconds);
@@ -154,6 +159,24 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   archiverGauge('lifeboat_wal_archive_lag_bytes', 'WAL the server has written beyond what is archived, at the archiver\'s last sample.', (s) => s.lagBytes);
   archiverGauge('lifeboat_wal_archive_lag_seconds', 'Age of the oldest WAL not yet archived (0 when caught up), at the archiver\'s last sample.', (s) => s.lagSeconds);
   archiverGauge('lifeboat_wal_archiver_state_timestamp_seconds', 'When the archiver last wrote its state (it does so every sample).', (s) => Date.parse(s.updatedTime) / 1000);
+
+  // 3b. The archiver lease, from Redis: every daemon reports the same holder (aggregate with max by (cluster, holder)).
+  //     A Redis that does not answer leaves the series out rather than invent "no holder".
+  new Gauge({
+    name: 'lifeboat_wal_archiver_lease_holder',
+    help: 'The daemon holding the cluster\'s archiver lease (1, labelled with its id), read from Redis; no series while nobody holds it.',
+    labelNames: ['cluster', 'holder'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const holders = await readArchiverLeaseHolders(options.redis, options.prefix, clusters, LEASE_READ_TIMEOUT_MS);
+        for (const [cluster, holder] of holders) this.set({ cluster, holder }, 1);
+      } catch (error) {
+        log.debug({ err: describeError(error) }, 'metrics: cannot read the archiver leases');
+      }
+    },
+  });
 
   // 4. Job counters: what this daemon ran (sum across daemons: sum by (cluster, kind)).
   const runs = new Counter({ name: 'lifeboat_job_runs_total', help: 'Jobs this daemon processed, by outcome (done, skipped, duplicate, failed, retrying).', labelNames: ['cluster', 'kind', 'outcome'], registers: [registry] });

@@ -1,15 +1,21 @@
 // /metrics of a real daemon against a repository holding a full backup: the exposition passes
 // `promtool check metrics`, the catalog-derived series equal the catalog (last full backup's end and duration,
-// stored bytes, recoverable window), job counters move when the daemon runs a job, the archiver-derived series
-// carry the daemon as `holder`, and no configured secret appears in it.
+// bytes read from PostgreSQL and stored, recoverable window), job counters move when the daemon runs a job, the
+// archiver-derived series carry the daemon as `holder`, the archiver lease's holder is read from Redis, and no
+// configured secret appears in it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullBackup } from '../../src/backup/full/run-full-backup.js';
 import { storeArchiverState } from '../../src/backup/wal-archive/archiver-state.js';
 import { createLogger } from '../../src/log/index.js';
+import { archiverLeaseKey } from '../../src/jobs/redis-keys.js';
+import { walBytesCovered } from '../../src/metrics/read-cluster-facts.js';
 import { loadBackupCatalog } from '../../src/repository/backup-catalog.js';
+import { loadClusterIdentity } from '../../src/repository/cluster-identity.js';
+import { listArchivedWal } from '../../src/repository/list-archived-wal.js';
 import { openRepository, type Repository } from '../../src/repository/open-repository.js';
 import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/daemon-runner.js';
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
@@ -70,7 +76,12 @@ afterAll(async () => {
 
 describe('daemon /metrics', () => {
   it('passes promtool check metrics and reports the catalog, with no secret', async () => {
+    // The WAL the repository covers grows while the archiver ships: the scrape's value lies between two listings.
+    const identity = (await loadClusterIdentity(repository.storage, 'main'))!;
+    const walCovered = async (): Promise<number> => walBytesCovered(await listArchivedWal(repository.storage, 'main'), identity.walSegmentSizeBytes);
+    const walBefore = await walCovered();
     const { text, contentType } = await scrape();
+    const walAfter = await walCovered();
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
@@ -84,6 +95,14 @@ describe('daemon /metrics', () => {
     expect(values.get('lifeboat_backups{cluster="main",kind="full"}')).toBe(catalog.filter((m) => m.type === 'full').length);
     expect(values.get('lifeboat_stored_bytes{cluster="main",kind="full"}')).toBeGreaterThan(1_000_000);
     expect(values.get('lifeboat_stored_bytes{cluster="main",kind="wal"}')).toBeGreaterThan(0);
+    // Read from PostgreSQL: the base backups' tar streams, and the WAL the archived objects cover.
+    const fulls = catalog.filter((m) => m.type === 'full');
+    expect(values.get('lifeboat_read_bytes{cluster="main",kind="full"}')).toBe(fulls.reduce((sum, m) => sum + m.tarSizeBytes, 0));
+    const walRead = values.get('lifeboat_read_bytes{cluster="main",kind="wal"}')!;
+    expect(walBefore).toBeGreaterThan(0);
+    expect(walRead).toBeGreaterThanOrEqual(walBefore);
+    expect(walRead).toBeLessThanOrEqual(walAfter);
+    expect(values.has('lifeboat_read_bytes{cluster="main",kind="incr"}')).toBe(false);
     const earliest = values.get('lifeboat_recoverable_window_earliest_timestamp_seconds{cluster="main"}')!;
     expect(Math.abs(earliest - Date.now() / 1000)).toBeLessThan(600);
     const newestWal = values.get('lifeboat_wal_archive_newest_timestamp_seconds{cluster="main"}')!;
@@ -119,5 +138,21 @@ describe('daemon /metrics', () => {
     expect(values.get(`lifeboat_wal_archive_lag_bytes{cluster="main",holder="${holder}"}`)).toBe(4096);
     expect(values.get(`lifeboat_wal_archive_lag_seconds{cluster="main",holder="${holder}"}`)).toBe(3);
     expect(values.get(`lifeboat_wal_archiver_up{cluster="main",holder="${holder}"}`)).toBe(1);
+  }, 60_000);
+
+  it('reports the archiver lease holder as Redis names it, and no series while nobody holds it', async () => {
+    // This daemon does not take `archive`: the holder is another daemon, as every daemon reports it.
+    const client = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+    try {
+      const key = archiverLeaseKey('lbmetrics', 'main');
+      const holderSeries = (text: string): string[] => text.split('\n').filter((line) => line.startsWith('lifeboat_wal_archiver_lease_holder{'));
+      expect(holderSeries((await scrape()).text)).toEqual([]);
+      await client.set(key, 'other-host:4242:abcdef', 'PX', 60_000);
+      expect(holderSeries((await scrape()).text)).toEqual(['lifeboat_wal_archiver_lease_holder{cluster="main",holder="other-host:4242:abcdef"} 1']);
+      await client.del(key);
+      expect(holderSeries((await scrape()).text)).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 // The daemon's job counters and the process-job hook that feeds them: a job's outcome is counted by kind and
 // outcome, a failure by its error code (taken from what process-job throws, `internal` when it names none), and
 // the exposition stays valid for `promtool check metrics` when the catalog cannot be read (catalog_up 0, no
-// backup series invented).
+// backup series invented, no archiver lease holder without Redis), and the WAL bytes read count each WAL byte once.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,9 @@ import { loadConfig, type RuntimeConfig } from '../../src/config/index.js';
 import { processJob, type ProcessJobDeps } from '../../src/jobs/process-job.js';
 import { createLogger } from '../../src/log/index.js';
 import { createDaemonMetrics, type JobOutcomeEvent } from '../../src/metrics/daemon-metrics.js';
+import { walBytesCovered } from '../../src/metrics/read-cluster-facts.js';
+import { lsnFromBigInt, type WalSegmentName } from '../../src/postgres/index.js';
+import type { ArchivedPartial, ArchivedSegment } from '../../src/repository/list-archived-wal.js';
 
 const log = createLogger({ level: 'error' });
 let dir: string;
@@ -66,10 +69,31 @@ describe('daemon metrics', () => {
       expect(text).toContain('lifeboat_job_failures_total{cluster="main",kind="verify",code="objectCorrupted"} 1');
       expect(text).toContain('lifeboat_catalog_up{cluster="main"} 0');
       expect(text).not.toMatch(/^lifeboat_last_success_timestamp_seconds\{/m);
+      expect(text).not.toMatch(/^lifeboat_read_bytes\{/m);
+      expect(text).not.toMatch(/^lifeboat_wal_archiver_lease_holder\{/m);
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
     } finally {
       metrics.close();
     }
+  });
+});
+
+describe('WAL bytes read', () => {
+  const MiB = 1024 * 1024;
+  const segment = (name: string): [WalSegmentName, ArchivedSegment] => [name as WalSegmentName, { segment: name as WalSegmentName, key: name, sha256: '0', storedSizeBytes: 1 }];
+  const partial = (name: string, endLsn: bigint): ArchivedPartial => ({ segment: name as WalSegmentName, key: `${name}.${endLsn}`, endLsn: lsnFromBigInt(endLsn), storedSizeBytes: 1 });
+
+  it('counts a segment once, and of partial-only segments the newest partial up to its end', () => {
+    // Segment 2 (at 32 MiB with 16 MiB segments) is complete and had partials before; segment 3 only partials.
+    const segments = new Map([segment('000000010000000000000001'), segment('000000010000000000000002')]);
+    const partials = new Map<WalSegmentName, ArchivedPartial[]>([
+      ['000000010000000000000002' as WalSegmentName, [partial('000000010000000000000002', 40n * BigInt(MiB))]],
+      ['000000010000000000000003' as WalSegmentName, [partial('000000010000000000000003', 48n * BigInt(MiB) + 100n), partial('000000010000000000000003', 48n * BigInt(MiB) + 5000n)]],
+    ]);
+    expect(walBytesCovered({ segments, partials }, 16 * MiB)).toBe(2 * 16 * MiB + 5000);
+    // With 64 MiB segments, segment 3 starts at 192 MiB.
+    const big = new Map<WalSegmentName, ArchivedPartial[]>([['000000010000000000000003' as WalSegmentName, [partial('000000010000000000000003', 192n * BigInt(MiB) + 7n)]]]);
+    expect(walBytesCovered({ segments: new Map(), partials: big }, 64 * MiB)).toBe(7);
   });
 });
