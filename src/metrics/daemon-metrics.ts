@@ -136,6 +136,19 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
     for (const facts of s.clusters) if (facts.newestWalStoredSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.newestWalStoredSeconds);
   });
 
+  gauge('lifeboat_drill_last_timestamp_seconds', 'When the newest restore drill stored in the repository finished.', ['cluster'], (g, s) => {
+    for (const facts of s.clusters) if (facts.lastDrill) g.set({ cluster: facts.cluster }, facts.lastDrill.finishedSeconds);
+  });
+  gauge('lifeboat_drill_last_passed', 'Whether the newest restore drill passed every target and check (1) or failed (0).', ['cluster'], (g, s) => {
+    for (const facts of s.clusters) if (facts.lastDrill) g.set({ cluster: facts.cluster }, facts.lastDrill.passed);
+  });
+  gauge('lifeboat_drill_last_rpo_seconds', 'Data the newest restore drill found lost: D minus the newest heartbeat restored.', ['cluster'], (g, s) => {
+    for (const facts of s.clusters) if (facts.lastDrill?.rpoSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.lastDrill.rpoSeconds);
+  });
+  gauge('lifeboat_drill_last_rto_seconds', 'Time the newest restore drill took from D until the restored server answered.', ['cluster'], (g, s) => {
+    for (const facts of s.clusters) if (facts.lastDrill?.rtoSeconds !== undefined) g.set({ cluster: facts.cluster }, facts.lastDrill.rtoSeconds);
+  });
+
   // 3. Archiver-derived gauges, from the archiver state in this daemon's state folder. `holder` names the daemon
   //    whose archiver reported them, so that with several daemons only the archiving one's series are read.
   const archiverGauge = (name: string, help: string, value: (state: NonNullable<Awaited<ReturnType<typeof readArchiverState>>>) => number | undefined): void => {

@@ -1,10 +1,11 @@
 // What /metrics reports about one cluster, read from where it is true for every daemon: backups, bytes read from
-// PostgreSQL and stored, and the recoverable window from the repository's catalog, the last successful verify from the shared run records,
+// PostgreSQL and stored, the recoverable window and the last restore drill from the repository, the last successful verify from the shared run records,
 // and WAL archive lag from the archiver's state file in this daemon's state folder. Pure reading, no metrics code.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WalArchiveState } from '../backup/wal-archive/archiver-state.js';
 import { createDecryptionSession } from '../crypto/index.js';
+import { loadLatestDrillResult } from '../drills/history/load-drill-results.js';
 import { segmentStartLsn } from '../postgres/index.js';
 import { loadBackupCatalog } from '../repository/backup-catalog.js';
 import { loadClusterIdentity } from '../repository/cluster-identity.js';
@@ -41,6 +42,17 @@ export interface ClusterFacts {
   windowLatestSeconds?: number;
   /** When the newest WAL segment or partial was stored in the repository. */
   newestWalStoredSeconds?: number;
+  /** The newest restore drill stored in the repository (`drill history`), if any. */
+  lastDrill?: DrillFacts;
+}
+
+export interface DrillFacts {
+  /** When it finished, Unix seconds. */
+  finishedSeconds: number;
+  /** 1 passed (or not applicable), 0 failed. */
+  passed: number;
+  rpoSeconds?: number;
+  rtoSeconds?: number;
 }
 
 const seconds = (iso: string): number => Date.parse(iso) / 1000;
@@ -68,6 +80,15 @@ export async function readCatalogFacts(repository: Repository, cluster: string, 
     if (wal.newestStoredTime) facts.newestWalStoredSeconds = wal.newestStoredTime.getTime() / 1000;
     if (catalog.window?.earliest.time) facts.windowEarliestSeconds = seconds(catalog.window.earliest.time);
     if (catalog.window?.latest.time) facts.windowLatestSeconds = seconds(catalog.window.latest.time);
+    const { result: drill } = await loadLatestDrillResult(storage, session, cluster, signal);
+    if (drill) {
+      facts.lastDrill = {
+        finishedSeconds: seconds(drill.finishedTime),
+        passed: drill.outcome === 'failed' ? 0 : 1,
+        ...(drill.rpo.seconds !== undefined ? { rpoSeconds: drill.rpo.seconds } : {}),
+        ...(drill.rto.seconds !== undefined ? { rtoSeconds: drill.rto.seconds } : {}),
+      };
+    }
     return facts;
   } finally {
     session.close();
