@@ -10,6 +10,7 @@ import { startDaemon, writeDaemonConfig, type DaemonProcess } from '../harness/d
 import { runLifeboatCli } from '../harness/lifeboat-cli.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { startRestoreSource, type RestoreSource } from '../harness/restore-source.js';
+import { parseMetricSamples } from '../harness/metrics-samples.js';
 import { waitFor } from '../harness/wait-for.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
 
@@ -17,16 +18,6 @@ let source: RestoreSource;
 let redisServer: RedisServer;
 let daemon: DaemonProcess | undefined;
 let grantLoop: NodeJS.Timeout | undefined;
-
-function samples(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    result.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return result;
-}
 
 beforeAll(async () => {
   ensureCliBuilt();
@@ -81,7 +72,7 @@ describe('drills from the daemon', () => {
     const values = await waitFor(
       'the drill in /metrics',
       async () => {
-        const v = samples(await (await fetch(`http://${ready.listen as string}/metrics`)).text());
+        const v = parseMetricSamples(await (await fetch(`http://${ready.listen as string}/metrics`)).text());
         return v.has('lifeboat_drill_last_passed{cluster="main"}') ? v : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 2_000 },

@@ -23,6 +23,7 @@ import { createLifeboatFixture, type LifeboatFixture } from '../harness/lifeboat
 import { startPostgres, type PostgresServer } from '../harness/postgres.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { ensureCliBuilt, startInProcessArchiver, type InProcessArchiver } from '../harness/wal-archiver-runner.js';
+import { parseMetricSamples } from '../harness/metrics-samples.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const log = createLogger({ level: process.env.LIFEBOAT_TEST_LOG_LEVEL ?? 'warn' });
@@ -33,17 +34,6 @@ let repository: Repository;
 let archiver: InProcessArchiver | undefined;
 let daemon: DaemonProcess | undefined;
 let url: string;
-
-/** Parsed samples: `name{labels}` -> value. */
-function samples(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    result.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return result;
-}
 
 async function scrape(): Promise<{ text: string; contentType: string }> {
   const response = await fetch(`${url}/metrics`);
@@ -86,7 +76,7 @@ describe('daemon /metrics', () => {
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
 
-    const values = samples(text);
+    const values = parseMetricSamples(text);
     const catalog = await loadBackupCatalog(repository.storage, 'main');
     const full = catalog.filter((m) => m.type === 'full').at(-1)!;
     expect(values.get('lifeboat_catalog_up{cluster="main"}')).toBe(1);
@@ -122,7 +112,7 @@ describe('daemon /metrics', () => {
     expect(run.code, run.stderr).toBe(0);
     // The catalog values are cached for 30 s: wait for the next read.
     const values = await waitFor('the verify in /metrics', async () => {
-      const v = samples((await scrape()).text);
+      const v = parseMetricSamples((await scrape()).text);
       return v.has('lifeboat_last_success_timestamp_seconds{cluster="main",kind="verify"}') ? v : undefined;
     }, { timeoutMs: 60_000, intervalMs: 2_000 });
     expect(values.get('lifeboat_job_runs_total{cluster="main",kind="verify",outcome="done"}')).toBe(1);
@@ -134,7 +124,7 @@ describe('daemon /metrics', () => {
     const statePath = join(fixture.dir, 'state-m1', 'main', 'archiver-state.json');
     await storeArchiverState(statePath, { cluster: 'main', lagBytes: 4096, lagSeconds: 3, segmentsArchived: 1, partialsUploaded: 0, receiverRunning: true, receiverRestarts: 0, updatedTime: new Date().toISOString() });
     const holder = (daemon!.lines.find((l) => l.msg === 'daemon ready')!.daemonId as string).replaceAll('"', '\\"');
-    const values = samples((await scrape()).text);
+    const values = parseMetricSamples((await scrape()).text);
     expect(values.get(`lifeboat_wal_archive_lag_bytes{cluster="main",holder="${holder}"}`)).toBe(4096);
     expect(values.get(`lifeboat_wal_archive_lag_seconds{cluster="main",holder="${holder}"}`)).toBe(3);
     expect(values.get(`lifeboat_wal_archiver_up{cluster="main",holder="${holder}"}`)).toBe(1);
