@@ -8,9 +8,11 @@ import { parseBenchOptions, USAGE, type CaseName } from './bench-options.js';
 import { runDaemonCase } from './cases/daemon-case.js';
 import { runFullBackupCase } from './cases/full-backup-case.js';
 import { runPipelineCase } from './cases/pipeline-case.js';
+import { runReplayTuningCase } from './cases/replay-tuning-case.js';
 import { runRestoreCase } from './cases/restore-case.js';
 import { runWalArchiveCase } from './cases/wal-archive-case.js';
 import { runWalScanCase } from './cases/wal-scan-case.js';
+import { runVsPgbackrestCase } from './cases/vs-pgbackrest-case.js';
 import type { CaseReport, CaseResult } from './report/case-report.js';
 import { describeHost, formatHost, type HostInfo } from './report/describe-host.js';
 import { formatReport } from './report/print-report.js';
@@ -22,6 +24,8 @@ const CASES: Record<CaseName, (ctx: BenchContext) => Promise<CaseResult>> = {
   'wal-scan': runWalScanCase,
   restore: runRestoreCase,
   daemon: runDaemonCase,
+  'vs-pgbackrest': runVsPgbackrestCase,
+  'replay-tuning': runReplayTuningCase,
 };
 
 const OUT_DIR = join(import.meta.dirname, '..', '..', 'bench', 'out');

@@ -2,8 +2,8 @@
 # Benchmarks (not tests; run by hand, the output goes into README.md): compiles bench/ with src/ and the test
 # harness into dist-bench/, then runs the cases and prints Markdown tables; figures go to bench/out/*.json.
 # Usage: npm run bench -- [--quick] [--fresh-data] [case ...]   (`npm run bench -- --help` lists the cases)
-# The full run takes 25-35 minutes on 2 cores (the daemon case idles 10); --quick (small data) about 4. Run it on an
-# otherwise idle host.
+# The full run takes 25-35 minutes on 2 cores (the daemon case idles 10), plus about 30 for vs-pgbackrest; --quick
+# (small data) about 7. replay-tuning (30 minutes) runs only when named. Run it on an otherwise idle host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,11 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 bash scripts/ensure-moto.sh
+# The vs-pgbackrest case needs pgBackRest: installed from Debian's packages when that case is selected (or all are).
+cases_given=$(printf '%s\n' "$@" | grep -v '^-' || true)
+if { [ -z "$cases_given" ] && [ -z "${BENCH_CASES:-}" ]; } || printf '%s %s' "$cases_given" "${BENCH_CASES:-}" | grep -qi pgbackrest; then
+  bash scripts/ensure-pgbackrest.sh
+fi
 command -v zstd >/dev/null && command -v gzip >/dev/null && [ -x /usr/bin/time ] || {
   echo "bench needs zstd, gzip and GNU time (/usr/bin/time) on PATH" >&2
   exit 1

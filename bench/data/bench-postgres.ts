@@ -9,8 +9,9 @@ import { runAsPostgres } from '../../tests/harness/run-as-postgres.js';
 /** Server settings on top of the harness defaults (wal_level=replica, scram, 127.0.0.1), printed with the results. */
 export const BENCH_PG_SETTINGS: Readonly<Record<string, string>> = { max_wal_size: '4GB', shared_buffers: '256MB' };
 
-export function startBenchPostgres(): Promise<PostgresServer> {
-  return startPostgres({ settings: { ...BENCH_PG_SETTINGS } });
+/** A bench cluster with {@link BENCH_PG_SETTINGS} and `extra` settings on top (e.g. archive_mode for pgBackRest). */
+export function startBenchPostgres(extra: Readonly<Record<string, string>> = {}): Promise<PostgresServer> {
+  return startPostgres({ settings: { ...BENCH_PG_SETTINGS, ...extra } });
 }
 
 /** Runs pgbench as the superuser against database `postgres`; returns its stdout. Long timeouts: loads take minutes. */
