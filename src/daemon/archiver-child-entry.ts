@@ -1,5 +1,12 @@
-// Entry point of the daemon's WAL archiver child process (forked by archiver-supervisor.ts from dist/). No stream
-// heap tuning here, unlike job children: the archiver runs for months and ships one segment at a time.
-import { runArchiverChildProcess } from './archiver-child.js';
+// Entry point of the daemon's WAL archiver child process (forked by archiver-supervisor.ts from dist/). The heap
+// policy of a process that runs for months (long-running-heap.ts), not the streaming one of job children, set
+// before anything else loads, hence the dynamic import of the child's code.
+import { configureZstdPool } from '../compress/zstd-worker-pool.js';
+import { tuneHeapForLongRunning } from './long-running-heap.js';
 
+tuneHeapForLongRunning();
+// WAL arrives one 16 MiB segment at a time, at a few MB/s: one zstd thread (hundreds of MB/s at level 3) keeps
+// up, and each further thread costs ~10 MB and its in-flight blocks.
+configureZstdPool({ maxWorkers: 1 });
+const { runArchiverChildProcess } = await import('./archiver-child.js');
 runArchiverChildProcess();

@@ -16,6 +16,7 @@ import { RetryBackoff } from '../backup/wal-archive/retry-backoff.js';
 import { acquireArchiverLease, releaseArchiverLease, renewArchiverLease } from '../jobs/archiver-lease.js';
 import { archiverStateKey } from '../jobs/redis-keys.js';
 import type { ArchiverParentMessage } from './archiver-child-protocol.js';
+import { LONG_RUNNING_MALLOC_ENV } from './long-running-heap.js';
 
 const ENTRY = fileURLToPath(new URL('./archiver-child-entry.js', import.meta.url));
 /** A child that archived this long before it failed is restarted after the initial delay again. */
@@ -150,7 +151,7 @@ class ClusterArchiver {
   }
 
   #spawn(holding: Holding): void {
-    const child = fork(ENTRY, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: this.options.env, serialization: 'json' });
+    const child = fork(ENTRY, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...LONG_RUNNING_MALLOC_ENV, ...this.options.env }, serialization: 'json' });
     this.options.onSpawn?.(child);
     holding.child = child;
     holding.startedAtMs = Date.now();

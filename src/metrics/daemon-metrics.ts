@@ -2,16 +2,18 @@
 // gauges are read on scrape through a short cache, so a scrape never hammers the repository and a daemon restart
 // changes none of them; job counters count what this daemon ran; the process metrics keep their standard
 // `process_*` / `nodejs_*` names (what dashboards and the Prometheus conventions expect; `job`/`instance` already
-// say which daemon they belong to).
+// say which daemon they belong to). The catalog readers (repository, decryption, WAL scanning: ~7 MB of modules)
+// load on the first scrape, so a daemon nobody scrapes never pays for them.
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { WalArchiveState } from '../backup/wal-archive/archiver-state.js';
 import type { RuntimeConfig } from '../config/index.js';
 import { describeError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { readArchiverLeaseHolders } from '../jobs/read-archiver-status.js';
 import { listRecentRuns } from '../jobs/run-record.js';
-import { openRepository, type Repository } from '../repository/open-repository.js';
-import { lastVerify, readArchiverState, readCatalogFacts, type ClusterFacts } from './read-cluster-facts.js';
+import type { Repository } from '../repository/open-repository.js';
+import type { ClusterFacts } from './read-cluster-facts.js';
 
 export interface DaemonMetricsOptions {
   config: RuntimeConfig;
@@ -62,11 +64,14 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
 
   // 1. The catalog snapshot, shared by every gauge of one scrape and reused for cacheMs.
+  let readers: Promise<[typeof import('../repository/open-repository.js'), typeof import('./read-cluster-facts.js')]> | undefined;
+  const loadReaders = (): NonNullable<typeof readers> => (readers ??= Promise.all([import('../repository/open-repository.js'), import('./read-cluster-facts.js')]));
   let repository: Promise<Repository> | undefined;
   let cached: { at: number; snapshot: Promise<Snapshot> } | undefined;
   const lastGood = new Map<string, ClusterFacts>();
   const refresh = async (): Promise<Snapshot> => {
     const signal = AbortSignal.timeout(CATALOG_TIMEOUT_MS);
+    const [{ openRepository }, { lastVerify, readCatalogFacts }] = await loadReaders();
     repository ??= openRepository(config, 'read', signal).catch((error: unknown) => {
       repository = undefined;
       throw error;
@@ -151,7 +156,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
 
   // 3. Archiver-derived gauges, from the archiver state in this daemon's state folder. `holder` names the daemon
   //    whose archiver reported them, so that with several daemons only the archiving one's series are read.
-  const archiverGauge = (name: string, help: string, value: (state: NonNullable<Awaited<ReturnType<typeof readArchiverState>>>) => number | undefined): void => {
+  const archiverGauge = (name: string, help: string, value: (state: WalArchiveState) => number | undefined): void => {
     new Gauge({
       name,
       help,
@@ -159,6 +164,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
       registers: [registry],
       async collect() {
         this.reset();
+        const { readArchiverState } = (await loadReaders())[1];
         for (const cluster of clusters) {
           const state = await readArchiverState(config.stateDir, cluster);
           const v = state ? value(state) : undefined;

@@ -9,6 +9,7 @@ import { currentWalLsn, lsnFromBigInt, segmentStartLsn, type Lsn } from '../../p
 import { scanWalSegment } from '../../postgres/wal-scan/index.js';
 import type { ArchiverConnection } from './archiver-connection.js';
 import { readSpool } from './read-spool.js';
+import { releaseBuffer } from './release-buffer.js';
 
 export interface CatchUpReceiverOptions {
   connection: ArchiverConnection;
@@ -35,13 +36,18 @@ const POLL_MS = 100;
 export async function spoolEndLsn(spoolDir: string, segmentSizeBytes: number): Promise<Lsn | undefined> {
   const spool = await readSpool(spoolDir);
   if (spool.partial !== undefined) {
+    let bytes: Buffer;
     try {
-      const bytes = await readFile(join(spoolDir, `${spool.partial}.partial`));
-      return scanWalSegment(bytes, spool.partial, { segmentSizeBytes }).endLsn;
+      bytes = await readFile(join(spoolDir, `${spool.partial}.partial`));
     } catch (error) {
       // Completed (renamed) since the listing: the next poll sees it as a segment.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+    try {
+      return scanWalSegment(bytes, spool.partial, { segmentSizeBytes }).endLsn;
+    } finally {
+      releaseBuffer(bytes);
     }
   }
   const newest = spool.segments.at(-1);

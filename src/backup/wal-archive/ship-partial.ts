@@ -9,6 +9,7 @@ import { lsnFromBigInt, segmentStartLsn, type Lsn, type WalSegmentName } from '.
 import { scanWalSegment } from '../../postgres/wal-scan/index.js';
 import { formatLsnHex } from '../../repository/list-archived-wal.js';
 import { parseWalKey, walPartialKey, walPrefix, type Storage } from '../../storage/index.js';
+import { releaseBuffer } from './release-buffer.js';
 
 export interface ShipPartialOptions {
   storage: Storage;
@@ -45,15 +46,19 @@ export async function shipPartial(options: ShipPartialOptions): Promise<ShippedP
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const summary = scanWalSegment(bytes, segment, { segmentSizeBytes: options.segmentSizeBytes });
-  const endLsn = summary.endLsn;
-  if (endLsn <= segmentStartLsn(segment, options.segmentSizeBytes)) return undefined;
-  const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));
-  if (previous !== undefined && endLsn <= previous) return { endLsn: previous, uploaded: false };
-  const key = walPartialKey(cluster, segment, formatLsnHex(endLsn));
-  await writeObject({ storage, key, source: Readable.from([bytes]), compression: options.compression, session: options.session, signal });
-  await deletePartials(storage, cluster, segment, signal, key);
-  return { endLsn, uploaded: true };
+  try {
+    const summary = scanWalSegment(bytes, segment, { segmentSizeBytes: options.segmentSizeBytes });
+    const endLsn = summary.endLsn;
+    if (endLsn <= segmentStartLsn(segment, options.segmentSizeBytes)) return undefined;
+    const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));
+    if (previous !== undefined && endLsn <= previous) return { endLsn: previous, uploaded: false };
+    const key = walPartialKey(cluster, segment, formatLsnHex(endLsn));
+    await writeObject({ storage, key, source: Readable.from([bytes]), compression: options.compression, session: options.session, signal });
+    await deletePartials(storage, cluster, segment, signal, key);
+    return { endLsn, uploaded: true };
+  } finally {
+    releaseBuffer(bytes);
+  }
 }
 
 async function newestStoredPartial(storage: Storage, cluster: string, segment: WalSegmentName, signal: AbortSignal): Promise<Lsn | undefined> {
