@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, interruptReason } from '../errors/index.js';
 import { createCommandContext, type CommandContext } from './command-context.js';
 import { formatErrorReport } from './report-error.js';
+import { requestedGroup } from './requested-group.js';
 import { asInterrupted } from './report-interrupt.js';
 import { commandWords, usageErrorFromCommander } from './usage-error.js';
 import { LIFEBOAT_VERSION } from './version.js';
@@ -49,19 +50,6 @@ const GROUPS: Record<string, { description?: string; load: (subcommand: string |
   cluster: { description: "manage a cluster's footprint on its server", load: async () => [(await import('./commands/cluster-drop-slots.js')).registerClusterDropSlots] },
   repository: { description: 'the repository itself', load: async () => [(await import('./commands/repository-init.js')).registerRepositoryInit] },
 };
-
-/** The command group and subcommand named in `argv` (skipping global options), if any. */
-function requestedGroup(argv: readonly string[]): [string | undefined, string | undefined] {
-  const args = argv.slice(2);
-  const words: string[] = [];
-  for (let i = 0; i < args.length && words.length < 2; i++) {
-    const arg = args[i]!;
-    if (arg === '-c' || arg === '--config') i += 1;
-    else if (!arg.startsWith('-')) words.push(arg);
-    else if (words.length > 0) break;
-  }
-  return [words[0], words[1]];
-}
 
 /** Build the command tree: only the requested group, or every group for help and unknown commands. */
 async function createProgram(argv: readonly string[], context: () => CommandContext, err: (text: string) => void): Promise<Command> {
