@@ -1,5 +1,5 @@
-// Which command group and subcommand `argv` names, found before anything else loads: main.ts loads only that
-// group's modules, and bin/lifeboat.js picks the process's heap policy by it (the daemon's differs).
+// The command group and subcommand a command line asks for, read before anything else loads: main.ts loads only
+// that group's modules, and bin/lifeboat.js picks the process's memory profile from it. Imports nothing.
 
 /** The command group and subcommand named in `argv` (skipping global options), if any. */
 export function requestedGroup(argv: readonly string[]): [string | undefined, string | undefined] {

@@ -34,3 +34,24 @@ export function tuneHeapForStreams(): void {
   if (setByUser()) return;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+/** Whether node was started with its own young-generation setting, which then wins. */
+function semiSpaceSetByUser(): boolean {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /semi[-_]space/.test(arg));
+}
+
+/**
+ * For a process whose memory matters more than its last percent of speed (a restore, `wal fetch`): the young
+ * generation stays at its initial size instead of growing to 16 MB per semi-space, so dead stream buffers (file
+ * reads, decrypted frames) are freed by frequent cheap young collections instead of piling up, outside the heap,
+ * until a full one. Measured reading a 337 MB base backup and 36 WAL segments (1 zstd thread, decoded blocks handed
+ * straight to the sink): peak RSS 124-131 MB against 164-176, at the same speed. Unlike the young generation's
+ * maximum size, the growth factor takes effect when set at run time. Idempotent; the streams tuning is not applied.
+ */
+export function tuneHeapForLowMemory(): void {
+  if (tuned) return;
+  tuned = true;
+  if (semiSpaceSetByUser()) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+

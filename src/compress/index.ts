@@ -17,4 +17,5 @@ export {
 } from './create-compress-stream.js';
 export { DEFAULT_ZSTD_BLOCK_BYTES, type ContentDigest } from './zstd-compress-stream.js';
 export { createDecompressStream, createVerifyingDecompressStream, type CreateDecompressStreamOptions } from './create-decompress-stream.js';
+export { decompressZstdInto, type ChunkSink, type DecompressZstdIntoOptions } from './zstd-decompress-into.js';
 export { configureZstdPool, shutdownZstdPool, zstdThreadCount, type ZstdPoolOptions } from './zstd-worker-pool.js';

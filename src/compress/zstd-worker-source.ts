@@ -31,6 +31,24 @@ const EMPTY = Buffer.alloc(0);
 let cctx = null;
 let cctxLevel = NaN;
 const sessions = new Map();
+// Decoders (with their scratch buffers) of ended sessions, reset for the next: a decoder holds a window of a few
+// MB outside the heap, and this thread's heap rarely collects, so dropped ones piled up: a process reading 108 WAL
+// segments two at a time peaked at 263-275 MB RSS with a new decoder per object, 187-188 MB with reuse.
+const freeDecoders = [];
+const MAX_FREE_DECODERS = 4;
+
+// Forget session 'id'; its decoder, if any, is reset and kept for the next session.
+function endSession(id) {
+  const session = sessions.get(id);
+  sessions.delete(id);
+  if (session === undefined || session.dctx === undefined || freeDecoders.length >= MAX_FREE_DECODERS) return;
+  try {
+    session.dctx.reset(zstd.ResetDirective.sessionOnly);
+    freeDecoders.push({ dctx: session.dctx, scratch: session.scratch });
+  } catch {
+    // A decoder that cannot be reset is left to the collector.
+  }
+}
 
 function compress(msg) {
   if (cctx === null) cctx = new zstd.CCtx();
@@ -80,7 +98,8 @@ function keepLeftover(session) {
 function decompress(msg) {
   let session = sessions.get(msg.session);
   if (session === undefined) {
-    session = { dctx: new zstd.DCtx(), src: EMPTY, scratch: EMPTY, inFrame: false, sha256: msg.hash === true ? createHash('sha256') : null };
+    const decoder = freeDecoders.pop() ?? { dctx: new zstd.DCtx(), scratch: EMPTY };
+    session = { dctx: decoder.dctx, src: EMPTY, scratch: decoder.scratch, inFrame: false, sha256: msg.hash === true ? createHash('sha256') : null };
     sessions.set(msg.session, session);
   }
   if (msg.input !== undefined) appendInput(session, Buffer.from(msg.input, 0, msg.length));
@@ -119,7 +138,7 @@ function hash(msg) {
 
 function digest(msg) {
   const session = sessions.get(msg.session);
-  sessions.delete(msg.session);
+  endSession(msg.session);
   const sha256 = session === undefined || session.sha256 === null ? createHash('sha256') : session.sha256;
   parentPort.postMessage({ type: 'done', id: msg.id, outputLength: 0, digest: sha256.digest('hex') });
 }
@@ -130,10 +149,10 @@ parentPort.on('message', (msg) => {
     else if (msg.type === 'hash') hash(msg);
     else if (msg.type === 'digest') digest(msg);
     else if (msg.type === 'decompress') decompress(msg);
-    else if (msg.type === 'release') sessions.delete(msg.session);
+    else if (msg.type === 'release') endSession(msg.session);
     else throw new Error('unknown zstd worker message ' + String(msg.type));
   } catch (error) {
-    if (msg.type === 'decompress' || msg.type === 'hash' || msg.type === 'digest') sessions.delete(msg.session);
+    if (msg.type === 'decompress' || msg.type === 'hash' || msg.type === 'digest') endSession(msg.session);
     parentPort.postMessage({ type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) });
   }
 });

@@ -14,7 +14,7 @@ import {
   type EncryptionScope,
 } from './encryption-context.js';
 import { EsdkStreamAdapter } from './esdk-stream-adapter.js';
-import { esdk, MAX_FRAME_LENGTH_BYTES, SUITE_ID } from './esdk-client.js';
+import { esdkDecrypt, MAX_FRAME_LENGTH_BYTES, SUITE_ID } from './esdk-client.js';
 import type { KeyProvider, KeyProviderKind } from './key-provider.js';
 import { mapDecryptError, nameObjectInError } from './map-decrypt-error.js';
 
@@ -98,7 +98,7 @@ export function createDecryptionSession(provider: KeyProvider, options: Decrypti
         }
       },
     };
-    const inner = esdk.decryptUnsignedMessageStream(materialsManager, { maxBodySize: MAX_FRAME_LENGTH_BYTES });
+    const inner = esdkDecrypt().decryptUnsignedMessageStream(materialsManager, { maxBodySize: MAX_FRAME_LENGTH_BYTES });
     const stream = new EsdkStreamAdapter(inner, (error) => mapDecryptError(error, object));
     const header = new Promise<DecryptedObjectHeader>((resolve, reject) => {
       // Emitted after the header's tag is verified and before any frame is processed: the check runs in time.

@@ -13,7 +13,7 @@ import {
   type EncryptionScope,
 } from './encryption-context.js';
 import { EsdkStreamAdapter } from './esdk-stream-adapter.js';
-import { esdk, FRAME_LENGTH_BYTES, SUITE_ID } from './esdk-client.js';
+import { esdkEncrypt, FRAME_LENGTH_BYTES, SUITE_ID } from './esdk-client.js';
 import type { KeyProvider, KeyProviderKind } from './key-provider.js';
 import { nameObjectInError } from './map-decrypt-error.js';
 
@@ -98,7 +98,7 @@ export function createEncryptionSession(provider: KeyProvider, options: Encrypti
       },
       decryptMaterials: () => Promise.reject(new Error('an encryption session does not decrypt')),
     };
-    const inner = esdk.encryptStream(materialsManager, {
+    const inner = esdkEncrypt().encryptStream(materialsManager, {
       suiteId: SUITE_ID,
       encryptionContext: { ...context, ...objectContext },
       frameLength: FRAME_LENGTH_BYTES,

@@ -3,5 +3,6 @@
 export { writeObject, type WriteObjectOptions } from './write-object.js';
 export { fileSource } from './file-source.js';
 export { readObject, type ReadObjectOptions } from './read-object.js';
+export { readObjectInto } from './read-object-into.js';
 export { storedObjectSchema, type StoredObject, type ExpectedChecksums } from './stored-object.js';
 export { COMPRESSION_CONTEXT_KEY } from './compression-context.js';

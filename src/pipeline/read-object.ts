@@ -26,9 +26,10 @@ export interface ReadObjectOptions {
 }
 
 /** Which stage raised an error that is not a LifeboatError yet, for mapping it. */
-type Stage = 'storage' | 'decompress';
+export type Stage = 'storage' | 'decompress';
 
-function checkStored(key: string, expected: ExpectedChecksums): DigestCheck {
+/** The check of the stored bytes against `expected` (size, SHA-256), for a DigestStream. */
+export function checkStored(key: string, expected: ExpectedChecksums): DigestCheck {
   return (sha256, sizeBytes) => {
     const want = expected.storedSizeBytes;
     if (want !== undefined && sizeBytes < want) {
@@ -50,7 +51,8 @@ function checkStored(key: string, expected: ExpectedChecksums): DigestCheck {
   };
 }
 
-function checkPlaintext(key: string, expected: ExpectedChecksums): DigestCheck {
+/** The check of the content against `expected` (size, SHA-256). */
+export function checkPlaintext(key: string, expected: ExpectedChecksums): DigestCheck {
   return (sha256, sizeBytes) => {
     if (expected.plaintextSizeBytes !== undefined && sizeBytes !== expected.plaintextSizeBytes) {
       return new LifeboatError('objectCorrupted', `object ${key} decodes to ${sizeBytes} bytes, its record says ${expected.plaintextSizeBytes}`, {
@@ -66,7 +68,8 @@ function checkPlaintext(key: string, expected: ExpectedChecksums): DigestCheck {
   };
 }
 
-function mapReadError(error: unknown, key: string, stages: WeakMap<object, Stage>, location: string): Error {
+/** A read failure as a LifeboatError naming `key`, by the stage (tagged in `stages`) that raised it. */
+export function mapReadError(error: unknown, key: string, stages: WeakMap<object, Stage>, location: string): Error {
   if (isLifeboatError(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') {
     return new LifeboatError('aborted', `reading object ${key} was aborted`, { hint: 'the operation was cancelled; run it again', cause: error });

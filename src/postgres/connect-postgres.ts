@@ -1,7 +1,7 @@
 // Opens a SQL connection to a cluster with the `pg` driver, mapping libpq's sslmode onto Node TLS options and
 // every failure onto an error that says what to check (address, password reference, pg_hba.conf, TLS).
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError, describeError } from '../errors/index.js';
 import type { RuntimeCluster } from '../config/index.js';
@@ -69,7 +69,10 @@ export interface ConnectOptions {
 }
 
 async function tryConnect(postgres: PostgresSettings, password: string | undefined, ssl: ConnectionOptions | false, applicationName: string, options: ConnectOptions): Promise<pg.Client> {
-  const client = new pg.Client({
+  // Loaded on the first connection, not with this module: commands that never connect (restore, wal fetch, verify)
+  // import the postgres helpers but need not pay the driver's ~10 MB.
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({
     ...(options.replication === true ? { replication: 'database' } : {}),
     host: postgres.host,
     port: postgres.port,

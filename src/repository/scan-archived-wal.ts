@@ -1,9 +1,7 @@
 // Reads archived WAL back from the repository (checksums verified, decrypted) and scans it for commit times and
 // restore points. Sealing increments, listing the recoverable window and verify all read WAL this way.
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { DecryptionSession } from '../crypto/index.js';
-import { readObject } from '../pipeline/index.js';
+import { readObjectInto } from '../pipeline/index.js';
 import { LifeboatError } from '../errors/index.js';
 import { segmentStartLsn, type Lsn, type TimelineId, type WalSegmentName } from '../postgres/index.js';
 import { segmentsBetween } from './find-wal-gaps.js';
@@ -29,26 +27,22 @@ export interface ScanArchivedOptions {
 /** Stream one archived WAL object through verification and the scanner; memory stays at one page. */
 export async function scanArchivedWal(options: ScanArchivedOptions): Promise<WalScanSummary> {
   const scanner = createWalScanner(options.segment, { segmentSizeBytes: options.segmentSizeBytes, ...(options.continueFrom ? { continueFrom: options.continueFrom } : {}) });
-  const content = readObject({
-    storage: options.storage,
-    key: options.key,
-    session: options.session,
-    expected: options.plaintextSha256 ? { plaintextSha256: options.plaintextSha256 } : {},
-    expectedScope: { cluster: options.cluster, family: 'wal' },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
   let remaining = options.limitBytes ?? Number.POSITIVE_INFINITY;
-  await pipeline(
-    content,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        // Past the limit the bytes are still read (so checksums are verified) but not scanned.
-        if (remaining > 0) scanner.update(remaining >= chunk.length ? chunk : chunk.subarray(0, remaining));
-        remaining -= chunk.length;
-        callback();
-      },
-    }),
-    ...(options.signal ? [{ signal: options.signal }] : []),
+  // Decoded blocks go straight to the scanner, which copies what it keeps of them (a split page, a record's parts).
+  await readObjectInto(
+    {
+      storage: options.storage,
+      key: options.key,
+      session: options.session,
+      expected: options.plaintextSha256 ? { plaintextSha256: options.plaintextSha256 } : {},
+      expectedScope: { cluster: options.cluster, family: 'wal' },
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    async (chunk) => {
+      // Past the limit the bytes are still read (so checksums are verified) but not scanned.
+      if (remaining > 0) scanner.update(remaining >= chunk.length ? chunk : chunk.subarray(0, remaining));
+      remaining -= chunk.length;
+    },
   );
   return scanner.finish();
 }

@@ -2,10 +2,10 @@
 // straight into tar running as the target's owner. global/pg_control is held back under a pending name, so an
 // interrupted restore can never be started; restore-recovery puts it in place last.
 import { spawn } from 'node:child_process';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import type { DecryptionSession } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
-import { readObject } from '../pipeline/index.js';
+import { readObjectInto } from '../pipeline/index.js';
 import type { FullBackupManifest } from '../repository/backup-manifest.js';
 import { forEachBounded, type Storage } from '../storage/index.js';
 import type { OsOwner } from './target-dir.js';
@@ -24,6 +24,18 @@ export interface FetchBaseOptions {
   signal: AbortSignal;
 }
 
+/**
+ * Writes `chunk` to tar's stdin; resolves once it is handed to the OS (the write callback), so the caller may reuse
+ * its memory. Resolves false, writing nothing, when tar no longer reads: it stops at the archive's end-of-archive
+ * blocks and exits, and then its exit code, not the broken pipe, says whether the extraction worked.
+ */
+function writeChunk(stream: Writable, chunk: Uint8Array): Promise<boolean> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    stream.write(chunk, (error?: Error | null) => resolve(!error));
+  });
+}
+
 async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['parts'][number], counted: (bytes: number) => void): Promise<void> {
   const tar = spawn('tar', ['-x', '-p', '-f', '-', '-C', options.targetDir, `--transform=s,^\\(\\./\\)\\?global/pg_control$,${PENDING_PG_CONTROL},`], {
     uid: process.getuid?.() === 0 ? options.owner.uid : undefined,
@@ -39,18 +51,16 @@ async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['
     tar.once('error', reject);
     tar.once('close', resolve);
   });
-  const source = readObject({
-    storage: options.storage,
-    key: part.key,
-    session: options.session,
-    expected: part,
-    expectedScope: { cluster: options.backup.cluster, family: 'base', backupId: options.backup.backupId },
-    signal: options.signal,
-  });
+  // Write failures (tar gone: EPIPE) reach the awaited write callbacks; without a listener they would also crash us.
+  tar.stdin.on('error', () => undefined);
   let last = 0;
   const reportEvery = 8 << 20;
   let plain = 0;
-  source.on('data', (chunk: Buffer) => {
+  // Each decoded block goes to tar's stdin as is (a view of the decoder's block, reused once written), one at a time.
+  // Once tar stops reading, the rest is still read and verified, and dropped.
+  let tarReads = true;
+  const sink = async (chunk: Uint8Array): Promise<void> => {
+    if (tarReads) tarReads = await writeChunk(tar.stdin, chunk);
     plain += chunk.length;
     // Progress is in stored bytes (what is downloaded), scaled from the plaintext read so far.
     const stored = Math.floor((plain / Math.max(1, part.plaintextSizeBytes)) * part.storedSizeBytes);
@@ -58,9 +68,20 @@ async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['
       counted(stored - last);
       last = stored;
     }
-  });
+  };
   try {
-    await pipeline(source, tar.stdin);
+    await readObjectInto(
+      {
+        storage: options.storage,
+        key: part.key,
+        session: options.session,
+        expected: part,
+        expectedScope: { cluster: options.backup.cluster, family: 'base', backupId: options.backup.backupId },
+        signal: options.signal,
+      },
+      sink,
+    );
+    if (!tar.stdin.destroyed && !tar.stdin.writableEnded) await new Promise<void>((resolve) => tar.stdin.end(() => resolve()));
   } catch (error) {
     tar.kill();
     await exited.catch(() => undefined);

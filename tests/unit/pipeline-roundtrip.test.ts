@@ -1,6 +1,7 @@
 // writeObject/readObject on a real fs repository with the local key: both checksums equal SHA-256 computed
 // independently (of the content, and of the file as stored), every algorithm round trips, and damage, wrong
-// keys, wrong records, aborts and failing sources each end in their own error naming the key.
+// keys, wrong records, aborts and failing sources each end in their own error naming the key. readObjectInto (the
+// same read into a sink) round trips too and fails with the very same errors.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { afterAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { configureZstdPool, shutdownZstdPool, zstdThreadCount, type CompressionAlgorithm } from '../../src/compress/index.js';
 import { createDecryptionSession, createEncryptionSession, createLocalKeyProviderFromKey } from '../../src/crypto/index.js';
 import { isLifeboatError, LifeboatError, type ErrorCode } from '../../src/errors/index.js';
-import { readObject, storedObjectSchema, writeObject, type ExpectedChecksums, type StoredObject } from '../../src/pipeline/index.js';
+import { readObject, readObjectInto, storedObjectSchema, writeObject, type ExpectedChecksums, type StoredObject } from '../../src/pipeline/index.js';
 import { createFsStorage } from '../../src/storage/fs-storage.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { collect } from '../harness/streams.js';
@@ -46,12 +47,26 @@ async function write(key: string, data: Buffer, algorithm: CompressionAlgorithm 
   return writeObject({ storage, key, source: source(data), compression: { algorithm }, session, createOnly: true });
 }
 
+/** Reads `key` into memory through readObjectInto (copying each chunk, which the sink may not keep). */
+async function readInto(options: Parameters<typeof readObjectInto>[0]): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const sizeBytes = await readObjectInto(options, async (chunk) => void parts.push(Buffer.from(chunk)));
+  const data = Buffer.concat(parts);
+  expect(sizeBytes).toBe(data.length);
+  return data;
+}
+
 async function readError(key: string, code: ErrorCode, expected?: ExpectedChecksums, reader = provider): Promise<LifeboatError> {
   const error = await collect(readObject({ storage, key, session: createDecryptionSession(reader), expected })).then(() => undefined, (e: unknown) => e);
   expect(error, `expected ${code}`).toBeInstanceOf(Error);
   expect((error as LifeboatError).code, String(error)).toBe(code);
   expect(isLifeboatError(error, code)).toBe(true);
   expect((error as Error).message).toContain(key);
+  // The sink reader fails the same way (with a record, two checks may race to report the same damage first).
+  const intoError = await readInto({ storage, key, session: createDecryptionSession(reader), ...(expected ? { expected } : {}) }).then(() => undefined, (e: unknown) => e);
+  expect(isLifeboatError(intoError, code), String(intoError)).toBe(true);
+  if (expected === undefined) expect((intoError as Error).message).toBe((error as Error).message);
+  else expect((intoError as Error).message).toContain(key);
   return error as LifeboatError;
 }
 
@@ -89,6 +104,7 @@ describe('writeObject and readObject', () => {
         const reader = createDecryptionSession(provider, { expectedScope: { cluster: 'main' } });
         const restored = await collect(readObject({ storage, key, session: reader, expected: record, expectedScope: { family: 'base', backupId: scope.backupId } }));
         expect(restored.equals(data)).toBe(true);
+        expect((await readInto({ storage, key, session: reader, expected: record, expectedScope: { family: 'base', backupId: scope.backupId } })).equals(data)).toBe(true);
       });
     }
   }

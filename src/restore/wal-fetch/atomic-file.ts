@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ChunkSink } from '../../compress/index.js';
 import { pipeline } from 'node:stream/promises';
 import { LifeboatError } from '../../errors/index.js';
 
@@ -16,8 +17,11 @@ export const TEMP_NAME_PREFIX = '.lifeboat-tmp-';
 export interface WriteFileAtomicOptions {
   /** The final path; replaced atomically if it exists. */
   path: string;
-  /** The content, consumed to its end (destroyed on failure). */
-  source: Readable;
+  /**
+   * The content: a stream, consumed to its end (destroyed on failure), or a function that writes it through the sink
+   * it is given (e.g. readObjectInto, which hands over decoded blocks without copying them) and settles when done.
+   */
+  source: Readable | ((sink: ChunkSink) => Promise<unknown>);
   /** fsync the file and its folder before returning, so the file survives a crash. Default false. */
   durable?: boolean;
   /** Owner to give the file before it appears (root restoring for the PostgreSQL OS user). Default: the caller. */
@@ -87,23 +91,29 @@ export async function writeFileAtomic(options: WriteFileAtomicOptions): Promise<
   try {
     handle = await open(tempPath, 'wx', 0o600);
   } catch (error) {
-    source.destroy();
+    if (typeof source !== 'function') source.destroy();
     throw localFileError(error, 'create a file next to', path);
   }
   let sizeBytes = 0;
+  const write: ChunkSink = async (chunk) => {
+    // A single write() may be short; loop until the kernel has taken every byte.
+    for (let offset = 0; offset < chunk.byteLength; ) offset += (await local(handle.write(chunk, offset), 'write', path)).bytesWritten;
+    sizeBytes += chunk.byteLength;
+  };
   try {
     try {
-      await pipeline(
-        source,
-        async (chunks: AsyncIterable<Buffer>) => {
-          for await (const chunk of chunks) {
-            // A single write() may be short; loop until the kernel has taken every byte.
-            for (let offset = 0; offset < chunk.byteLength; ) offset += (await local(handle.write(chunk, offset), 'write', path)).bytesWritten;
-            sizeBytes += chunk.byteLength;
-          }
-        },
-        signal === undefined ? {} : { signal },
-      );
+      if (typeof source === 'function') {
+        signal?.throwIfAborted();
+        await source(write);
+      } else {
+        await pipeline(
+          source,
+          async (chunks: AsyncIterable<Buffer>) => {
+            for await (const chunk of chunks) await write(chunk);
+          },
+          signal === undefined ? {} : { signal },
+        );
+      }
       if (owner !== undefined) await local(handle.chown(owner.uid, owner.gid), 'chown', path);
       if (durable) await local(handle.sync(), 'fsync', path);
     } finally {

@@ -6,7 +6,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DecryptionSession } from '../../crypto/index.js';
 import { describeError, isLifeboatError, LifeboatError } from '../../errors/index.js';
-import { readObject, type ExpectedChecksums } from '../../pipeline/index.js';
+import { readObjectInto, type ExpectedChecksums } from '../../pipeline/index.js';
 import { formatTimeline, parseWalKey, type Storage } from '../../storage/index.js';
 import type { PlannedWal } from '../plan-restore.js';
 import { localFileError, TEMP_NAME_PREFIX, writeFileAtomic } from './atomic-file.js';
@@ -151,8 +151,8 @@ export async function prefetchWal(options: PrefetchWalOptions): Promise<Prefetch
   const inFlight = new Set<Promise<void>>();
   const fetchOne = async (item: PrefetchItem, path: string): Promise<void> => {
     try {
-      const source = readObject({ storage, key: item.key, session, expected: item.expected, expectedScope: { cluster, family: 'wal' }, signal });
-      const sizeBytes = await writeFileAtomic({ path, source, durable: true, owner: options.owner, signal });
+      const read = { storage, key: item.key, session, expected: item.expected, expectedScope: { cluster, family: 'wal' as const }, signal };
+      const sizeBytes = await writeFileAtomic({ path, source: (sink) => readObjectInto(read, sink), durable: true, owner: options.owner, signal });
       result.writtenBytes += sizeBytes;
       result.downloadedFiles++;
       window.placed(item.fileName, sizeBytes, item.position);

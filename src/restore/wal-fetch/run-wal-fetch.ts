@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describeError, isLifeboatError, LifeboatError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
-import { readObject } from '../../pipeline/index.js';
+import { readObjectInto } from '../../pipeline/index.js';
 import { collectList } from '../../storage/index.js';
 import { moveFile, writeFileAtomic } from './atomic-file.js';
 import { openFetchRepository, type FetchRepository } from './open-fetch-repository.js';
@@ -85,11 +85,8 @@ export async function runWalFetch(options: RunWalFetchOptions): Promise<WalFetch
           return 'not-found';
         }
         // 4. Stream it verified into a temp file next to the destination; PostgreSQL sees a whole file or none.
-        const sizeBytes = await writeFileAtomic({
-          path: destination,
-          source: readObject({ storage: repository.storage, key: source.key, session: repository.session, expected: source.expected, expectedScope: { cluster: config.cluster, family: 'wal' }, signal }),
-          signal,
-        });
+        const read = { storage: repository.storage, key: source.key, session: repository.session, expected: source.expected, expectedScope: { cluster: config.cluster, family: 'wal' as const }, signal };
+        const sizeBytes = await writeFileAtomic({ path: destination, source: (sink) => readObjectInto(read, sink), signal });
         log.info({ source: source.kind, key: source.key, sizeBytes, durationMs: Date.now() - startedMs }, `served ${name} from the repository`);
         return 'served';
       },
