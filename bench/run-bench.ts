@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createBenchContext, type BenchContext } from './bench-context.js';
 import { parseBenchOptions, USAGE, type CaseName } from './bench-options.js';
+import { runArchiverSoakCase } from './cases/archiver-soak-case.js';
 import { runDaemonCase } from './cases/daemon-case.js';
 import { runFullBackupCase } from './cases/full-backup-case.js';
 import { runPipelineCase } from './cases/pipeline-case.js';
@@ -22,6 +23,7 @@ const CASES: Record<CaseName, (ctx: BenchContext) => Promise<CaseResult>> = {
   'wal-scan': runWalScanCase,
   restore: runRestoreCase,
   daemon: runDaemonCase,
+  'archiver-soak': runArchiverSoakCase,
 };
 
 const OUT_DIR = join(import.meta.dirname, '..', '..', 'bench', 'out');
