@@ -1,12 +1,12 @@
 // Command line of `npm run bench`: which cases to run and at what size. Cases can also come from BENCH_CASES
 // (comma-separated); `--quick` shrinks every data set for a smoke run of a few minutes.
 
-export const CASE_NAMES = ['pipeline', 'full-backup', 'wal-archive', 'wal-scan', 'restore', 'daemon', 'vs-pgbackrest', 'replay-tuning'] as const;
+export const CASE_NAMES = ['pipeline', 'full-backup', 'wal-archive', 'wal-scan', 'restore', 'daemon', 'archiver-soak', 'vs-pgbackrest', 'replay-tuning'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
 /** Run only when named: a measurement behind a design decision (README says which), not a figure to track. */
 const ON_REQUEST: readonly CaseName[] = ['replay-tuning'];
 
-const ALIASES: Readonly<Record<string, CaseName>> = { backup: 'full-backup', wal: 'wal-archive', walscan: 'wal-scan', scan: 'wal-scan', pgbackrest: 'vs-pgbackrest', replay: 'replay-tuning' };
+const ALIASES: Readonly<Record<string, CaseName>> = { backup: 'full-backup', wal: 'wal-archive', walscan: 'wal-scan', scan: 'wal-scan', soak: 'archiver-soak', pgbackrest: 'vs-pgbackrest', replay: 'replay-tuning' };
 
 export interface BenchOptions {
   cases: CaseName[];
@@ -17,7 +17,7 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--fresh-data] [case ...]
 cases: ${CASE_NAMES.join(', ')} (aliases: ${Object.keys(ALIASES).join(', ')}); default: all but ${ON_REQUEST.join(', ')}. BENCH_CASES=a,b works too.
---quick       small data (128 MiB, pgbench scale 10), fewer runs, 1 minute of daemon idling: a smoke run of about 7 minutes
+--quick       small data (128 MiB, pgbench scale 10), fewer runs, 1 minute of daemon idling and of archiver soak: a smoke run of about 8 minutes
 --fresh-data  rebuild the cached inputs in bench/out/data
 BENCH_CPU_PROF=<dir>  write a V8 CPU profile of every benchmark child process into <dir>`;
 

@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createBenchContext, type BenchContext } from './bench-context.js';
 import { parseBenchOptions, USAGE, type CaseName } from './bench-options.js';
+import { runArchiverSoakCase } from './cases/archiver-soak-case.js';
 import { runDaemonCase } from './cases/daemon-case.js';
 import { runFullBackupCase } from './cases/full-backup-case.js';
 import { runPipelineCase } from './cases/pipeline-case.js';
@@ -24,6 +25,7 @@ const CASES: Record<CaseName, (ctx: BenchContext) => Promise<CaseResult>> = {
   'wal-scan': runWalScanCase,
   restore: runRestoreCase,
   daemon: runDaemonCase,
+  'archiver-soak': runArchiverSoakCase,
   'vs-pgbackrest': runVsPgbackrestCase,
   'replay-tuning': runReplayTuningCase,
 };

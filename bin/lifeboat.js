@@ -9,7 +9,9 @@ import module from 'node:module';
 module.enableCompileCache?.();
 const { chooseMemoryProfile } = await import('../dist/cli/choose-memory-profile.js');
 const profile = chooseMemoryProfile(process.argv);
+// Each branch loads only its own module: the low-memory profile also sizes the zstd pool, which loads zstd-napi.
 if (profile === 'long-running') (await import('../dist/daemon/long-running-heap.js')).tuneHeapForLongRunning();
-else (await import('../dist/compress/memory-profile.js')).applyMemoryProfile(profile);
+else if (profile === 'low-memory') (await import('../dist/compress/memory-profile.js')).applyMemoryProfile(profile);
+else (await import('../dist/compress/heap-tuning.js')).tuneHeapForStreams();
 const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv);
