@@ -112,7 +112,10 @@ describe('npm run demo', () => {
     // The drill ran while the daemon and the archiver did, passed its targets, and left no scratch server.
     expect(run.stdout).toMatch(/^drill drill-main-\d{8}T\d{6}Z \(latest\) on cluster main: PASSED$/m);
     expect(run.stdout).toMatch(/RTO by phase: plan [\d.]+ s, fetchBase [\d.]+ s, replay [\d.]+ s, promote [\d.]+ s = [\d.]+ s/);
-    expect(run.stdout).toMatch(/ok {3}RPO [\d.]+ s \(target 60 s\) by heartbeat/);
+    // Under load with the daemon running, the loss is at most the partial upload interval (10 s) + the heartbeat
+    // interval (2 s) + 5 s, the bound, not just the configured 60 s target.
+    const rpo = Number(/ok {3}RPO ([\d.]+) s \(target 60 s\) by heartbeat/.exec(run.stdout)?.[1]);
+    expect(rpo, output).toBeLessThanOrEqual(10 + 2 + 5);
     expect([...processesNaming('lifeboat-drill-')]).toEqual([]);
     expect(run.stdout).toContain('== daemon stopped (exit 0)');
     expect(run.stdout).toMatch(/== restore check passed: pgbench_history holds [1-9]\d* rows/);
