@@ -24,6 +24,7 @@ beforeAll(async () => {
   [source, redisServer] = await Promise.all([startRestoreSource(), startRedis()]);
   await source.fullBackup();
   // The job child runs as root here and the archiver writes 0600 objects; restore_command runs as postgres.
+  await source.grantRepositoryRead();
   grantLoop = setInterval(() => void source.grantRepositoryRead().catch(() => undefined), 250);
 }, 300_000);
 

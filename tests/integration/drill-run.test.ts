@@ -63,6 +63,7 @@ beforeAll(async () => {
   await source.waitArchived();
   // The archiver keeps running (a drill runs beside it), as root here, writing 0600 objects; restore_command runs
   // as the postgres OS user. In production both are the same user; here a loop lets the new objects be read.
+  await source.grantRepositoryRead();
   grantLoop = setInterval(() => void source.grantRepositoryRead().catch(() => undefined), 250);
 }, 300_000);
 
