@@ -24,14 +24,16 @@ function medianOf<R>(runs: R[] | undefined, pick: (run: R) => number | null): nu
   return values.length === 0 ? undefined : median(values);
 }
 
-function ratio(lifeboat: number | undefined, other: number | undefined): string {
-  return lifeboat === undefined || other === undefined || other === 0 ? '-' : `${(lifeboat / other).toFixed(2)}x`;
+/** `lifeboat / other`; none when `other` shows as zero at `digits` decimals (a catch-up of 0.0 s has no ratio). */
+function ratio(lifeboat: number | undefined, other: number | undefined, digits = 0): string {
+  if (lifeboat === undefined || other === undefined || Number(other.toFixed(digits)) === 0) return '-';
+  return `${(lifeboat / other).toFixed(2)}x`;
 }
 
 function summaryRow<R>(operation: string, runs: ByContender<R>, pick: (run: R) => number | null, digits: number): string[] {
   const [lifeboat, pgbackrest, async] = CONTENDERS.map((contender) => medianOf(runs[contender], pick));
   const counts = CONTENDERS.map((contender) => runs[contender]?.length ?? 0).filter((count) => count > 0);
-  return [operation, fmt(lifeboat, digits), fmt(pgbackrest, digits), fmt(async, digits), ratio(lifeboat, pgbackrest), ratio(lifeboat, async), counts.join('/')];
+  return [operation, fmt(lifeboat, digits), fmt(pgbackrest, digits), fmt(async, digits), ratio(lifeboat, pgbackrest, digits), ratio(lifeboat, async, digits), counts.join('/')];
 }
 
 export function formatVersusTables(runs: VersusRuns): ReportTable[] {

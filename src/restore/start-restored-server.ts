@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { LifeboatError } from '../errors/index.js';
 import { findPgTool, parseLsn, formatLsn } from '../postgres/index.js';
 import type { TargetAction } from './restore-target.js';
+import { resetAfterPromotion, type RecoveryTuningOutcome } from './recovery-tuning.js';
 import { postmasterStatus } from './running-postmaster.js';
 import type { OsOwner } from './target-dir.js';
 
@@ -39,6 +40,8 @@ export interface ReachedPoint {
   lastCommitTime?: string;
   state: 'promoted' | 'paused' | 'shut down';
   replayMs: number;
+  /** The recovery-only settings, reset once promoted (recovery-tuning.ts); absent when there were none. */
+  recoveryTuning?: RecoveryTuningOutcome;
 }
 
 function asOwner(owner: OsOwner, command: string, args: string[]): [string, string[]] {
@@ -130,6 +133,12 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
     if (end) lsn = end.lsn;
     return { ...(lsn ? { lsn } : {}), ...(end ? { endReason: end.reason } : {}), ...(lastCommitTime ? { lastCommitTime } : {}), state, replayMs: Date.now() - started };
   };
+  // The new primary must run with the configuration it was backed up with: the replay tuning goes at once.
+  const promoted = async (): Promise<ReachedPoint> => {
+    const point = reached('promoted');
+    const recoveryTuning = await resetAfterPromotion({ targetDir: options.targetDir, owner: options.owner, port: options.port, socketDir: options.socketDir, ...(options.bindir ? { bindir: options.bindir } : {}) });
+    return recoveryTuning === undefined ? point : { ...point, recoveryTuning };
+  };
   while (Date.now() < deadline) {
     options.signal.throwIfAborted();
     const status = postmasterStatus(options.targetDir);
@@ -160,11 +169,11 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
       const [inRecovery, replayLsn, commitTime, paused] = row.split('|');
       if (replayLsn) lsn = replayLsn;
       if (commitTime) lastCommitTime = commitTime;
-      if (inRecovery === 'f') return reached('promoted');
+      if (inRecovery === 'f') return await promoted();
       if (paused === 't' && options.action === 'pause') return reached('paused');
     } else if (await inProduction(options)) {
       // Out of recovery, though we cannot log in (e.g. no role named like the OS user): pg_control says so.
-      return reached('promoted');
+      return await promoted();
     }
     await sleep(250);
   }

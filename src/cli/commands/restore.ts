@@ -5,6 +5,7 @@ import { LifeboatError } from '../../errors/index.js';
 import { formatLsn } from '../../postgres/index.js';
 import { defaultCluster } from '../../repository/list-repository-clusters.js';
 import { formatEstimate } from '../../restore/estimate-restore.js';
+import { formatRecoveryTuningReset, readRecoveryTuning, type RecoveryTuningOutcome } from '../../restore/recovery-tuning.js';
 import { formatRestoreTarget, parseRestoreTarget } from '../../restore/restore-target.js';
 import { runRestore, type RestoreResult } from '../../restore/run-restore.js';
 import type { CommandContext } from '../command-context.js';
@@ -33,6 +34,21 @@ interface RestoreFlags {
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/** The replay tuning: reset at promotion (`reached`), or still in postgresql.auto.conf for recovery to come. */
+function recoveryTuningOf(result: RestoreResult): RecoveryTuningOutcome | undefined {
+  if (result.reached?.recoveryTuning) return result.reached.recoveryTuning;
+  const settings = result.dryRun ? {} : readRecoveryTuning(result.targetDir.path);
+  return Object.keys(settings).length === 0 ? undefined : { settings, reset: false };
+}
+
+function formatRecoveryTuning(tuning: RecoveryTuningOutcome): string {
+  const list = Object.entries(tuning.settings).map(([name, value]) => `${name}=${value}`).join(', ');
+  if (tuning.reset) return `  tuning:     ${list} for the recovery only (faster replay); reset after promotion`;
+  const reset = formatRecoveryTuningReset(tuning.settings);
+  if (tuning.error !== undefined) return `  tuning:     ${list} for the recovery only, NOT reset after promotion (${tuning.error}); reset it now: ${reset}`;
+  return `  tuning:     ${list} set in postgresql.auto.conf for the recovery only (faster replay); once promoted, reset it: ${reset}`;
+}
+
 export function summarizeRestore(result: RestoreResult): Record<string, unknown> {
   const { plan } = result;
   const target = plan.target;
@@ -55,6 +71,7 @@ export function summarizeRestore(result: RestoreResult): Record<string, unknown>
     phases: result.phases,
     ...(result.reached ? { reached: result.reached } : {}),
     ...(result.walServed ? { walServed: result.walServed } : {}),
+    ...(recoveryTuningOf(result) ? { recoveryTuning: recoveryTuningOf(result) } : {}),
   };
 }
 
@@ -80,6 +97,8 @@ function formatPlan(result: RestoreResult): string {
     const misses = plannedMisses.length === 0 ? 'none' : `${plannedMisses.length} (${plannedMisses.slice(0, 3).join(', ')}${plannedMisses.length > 3 ? ', ...' : ''})`;
     lines.push(`  served:     ${fromPrefetch} WAL file(s) from the prefetch folder; planned segments fetched on a miss: ${misses}; other requests: ${otherRequests}`);
   }
+  const tuning = recoveryTuningOf(result);
+  if (tuning) lines.push(formatRecoveryTuning(tuning));
   if (result.reached) {
     lines.push(`  reached:    ${result.reached.state} at LSN ${result.reached.lsn ?? '?'}, last commit ${result.reached.lastCommitTime ?? '(none replayed)'}`);
     if (result.reached.state === 'promoted') {
