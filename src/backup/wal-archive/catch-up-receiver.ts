@@ -2,14 +2,11 @@
 // the server had written when the stop began. The walsender streams asynchronously, so without this wait a
 // commit acknowledged just before SIGTERM is still in flight when the receiver stops, and the partial shipped at
 // stop lacks it. Measured: a commit followed at once by SIGTERM was missing from the repository every time.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentWalLsn, lsnFromBigInt, segmentStartLsn, type Lsn } from '../../postgres/index.js';
-import { scanWalSegment } from '../../postgres/wal-scan/index.js';
 import type { ArchiverConnection } from './archiver-connection.js';
 import { readSpool } from './read-spool.js';
-import { releaseBuffer } from './release-buffer.js';
+import { scanSpoolPartial } from './scan-spool-partial.js';
 
 export interface CatchUpReceiverOptions {
   connection: ArchiverConnection;
@@ -36,19 +33,8 @@ const POLL_MS = 100;
 export async function spoolEndLsn(spoolDir: string, segmentSizeBytes: number): Promise<Lsn | undefined> {
   const spool = await readSpool(spoolDir);
   if (spool.partial !== undefined) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(join(spoolDir, `${spool.partial}.partial`));
-    } catch (error) {
-      // Completed (renamed) since the listing: the next poll sees it as a segment.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    try {
-      return scanWalSegment(bytes, spool.partial, { segmentSizeBytes }).endLsn;
-    } finally {
-      releaseBuffer(bytes);
-    }
+    // Undefined when completed (renamed) since the listing: the next poll sees it as a segment.
+    return (await scanSpoolPartial(spoolDir, spool.partial, segmentSizeBytes))?.summary.endLsn;
   }
   const newest = spool.segments.at(-1);
   return newest === undefined ? undefined : lsnFromBigInt(segmentStartLsn(newest, segmentSizeBytes) + BigInt(segmentSizeBytes));

@@ -1,15 +1,13 @@
 // Uploads the growing head segment as a partial named by where its valid WAL ends, so the recoverable point
 // trails the primary by at most the upload interval. Older partials of the segment go once the new one is durable.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { EncryptionSession } from '../../crypto/index.js';
 import { writeObject } from '../../pipeline/index.js';
-import { lsnFromBigInt, segmentStartLsn, type Lsn, type WalSegmentName } from '../../postgres/index.js';
-import { scanWalSegment } from '../../postgres/wal-scan/index.js';
+import { lsnFromBigInt, type Lsn, type WalSegmentName } from '../../postgres/index.js';
 import { formatLsnHex } from '../../repository/list-archived-wal.js';
 import { parseWalKey, walPartialKey, walPrefix, type Storage } from '../../storage/index.js';
-import { releaseBuffer } from './release-buffer.js';
+import { zeroPaddedPrefixSource } from './partial-source.js';
+import { scanSpoolPartial } from './scan-spool-partial.js';
 
 export interface ShipPartialOptions {
   storage: Storage;
@@ -37,28 +35,17 @@ export interface ShippedPartial {
 /** Uploads the head partial if it holds more WAL than what is stored; undefined when it holds no valid WAL yet. */
 export async function shipPartial(options: ShipPartialOptions): Promise<ShippedPartial | undefined> {
   const { storage, cluster, segment, signal } = options;
-  let bytes: Buffer;
-  try {
-    // A partial is at most one segment (16 MiB by default): reading it whole keeps the scan and upload consistent.
-    bytes = await readFile(join(options.spoolDir, `${segment}.partial`), { signal });
-  } catch (error) {
-    // pg_receivewal completed (renamed) it since the spool was read: it ships as a segment instead.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const summary = scanWalSegment(bytes, segment, { segmentSizeBytes: options.segmentSizeBytes });
-    const endLsn = summary.endLsn;
-    if (endLsn <= segmentStartLsn(segment, options.segmentSizeBytes)) return undefined;
-    const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));
-    if (previous !== undefined && endLsn <= previous) return { endLsn: previous, uploaded: false };
-    const key = walPartialKey(cluster, segment, formatLsnHex(endLsn));
-    await writeObject({ storage, key, source: Readable.from([bytes]), compression: options.compression, session: options.session, signal });
-    await deletePartials(storage, cluster, segment, signal, key);
-    return { endLsn, uploaded: true };
-  } finally {
-    releaseBuffer(bytes);
-  }
+  const scanned = await scanSpoolPartial(options.spoolDir, segment, options.segmentSizeBytes, signal);
+  // Gone: pg_receivewal completed (renamed) it since the spool was read, and it ships as a segment instead.
+  if (scanned === undefined || scanned.validBytes <= 0) return undefined;
+  const endLsn = scanned.summary.endLsn;
+  const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));
+  if (previous !== undefined && endLsn <= previous) return { endLsn: previous, uploaded: false };
+  const key = walPartialKey(cluster, segment, formatLsnHex(endLsn));
+  const source = zeroPaddedPrefixSource(join(options.spoolDir, `${segment}.partial`), scanned.validBytes, options.segmentSizeBytes);
+  await writeObject({ storage, key, source, compression: options.compression, session: options.session, signal });
+  await deletePartials(storage, cluster, segment, signal, key);
+  return { endLsn, uploaded: true };
 }
 
 async function newestStoredPartial(storage: Storage, cluster: string, segment: WalSegmentName, signal: AbortSignal): Promise<Lsn | undefined> {

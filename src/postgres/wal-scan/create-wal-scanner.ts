@@ -13,6 +13,8 @@ export interface WalScanner {
   update(chunk: Uint8Array): void;
   /** Ends the scan: bytes never fed count as missing (like a truncated file). Call once. */
   finish(): WalScanSummary;
+  /** True once valid WAL has ended: later bytes are ignored, so a reader may stop feeding (and reading) them. */
+  readonly ended: boolean;
 }
 
 const MIN_SEGMENT_BYTES = 1024 * 1024;
@@ -45,6 +47,10 @@ class ChunkedScan implements WalScanner {
     }
     this.segmentSizeBytes = size;
     this.walk = new SegmentWalk(segment, segmentStartLsn(segment, size), size, options.continueFrom);
+  }
+
+  get ended(): boolean {
+    return this.walk.ended;
   }
 
   update(chunk: Uint8Array): void {
