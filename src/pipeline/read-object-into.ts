@@ -4,10 +4,8 @@
 // into files), whose memory would otherwise grow with every block read.
 import { pipeline } from 'node:stream/promises';
 import { createDecompressStream, decompressZstdInto, type ChunkSink } from '../compress/index.js';
-import { parseCompressionContext } from './compression-context.js';
 import { DigestStream } from './digest-stream.js';
-import { allowSharedSignal } from './shared-signal.js';
-import { checkPlaintext, checkStored, mapReadError, type ReadObjectOptions, type Stage } from './read-object.js';
+import { ObjectRead, openStoredObject, type ReadObjectOptions } from './open-stored-object.js';
 
 /**
  * Writes the content of object `key` to `sink`, chunk after chunk (each awaited; see ChunkSink for what a chunk may
@@ -16,13 +14,8 @@ import { checkPlaintext, checkStored, mapReadError, type ReadObjectOptions, type
  * write into something you can throw away (a temp file, as writeFileAtomic does) until this resolves.
  */
 export async function readObjectInto(options: ReadObjectOptions, sink: ChunkSink): Promise<number> {
-  const { storage, key, session, expected = {}, expectedScope, signal } = options;
-  allowSharedSignal(signal);
-  const stages = new WeakMap<object, Stage>();
-  const tag = (stage: Stage) => (error: unknown) => {
-    if (typeof error === 'object' && error !== null && !stages.has(error)) stages.set(error, stage);
-  };
-  const cleanup: { destroy(): unknown }[] = [];
+  const { signal } = options;
+  const read = new ObjectRead(options);
   let sinkFailure: { error: unknown } | undefined;
   const guardedSink: ChunkSink = async (chunk) => {
     try {
@@ -33,27 +26,16 @@ export async function readObjectInto(options: ReadObjectOptions, sink: ChunkSink
     }
   };
   try {
-    const body = await storage.get(key, { signal });
-    cleanup.push(body);
-    body.once('error', tag('storage'));
-    const stored = new DigestStream(checkStored(key, expected));
-    const decrypting = session.createDecryptStream({ object: key, expectedScope, signal });
-    cleanup.push(stored, decrypting.stream);
-    const upstream = pipeline(body, stored, decrypting.stream, { signal });
-    upstream.catch(() => undefined);
-    const header = await decrypting.header;
-    const algorithm = parseCompressionContext(header.encryptionContext, key);
-    const description = `object ${key}`;
-    const check = checkPlaintext(key, expected);
+    const { compressed, algorithm, description, checkContent, upstream } = await openStoredObject(read);
     let sizeBytes = 0;
     if (algorithm === 'zstd') {
-      sizeBytes = await decompressZstdInto(decrypting.stream, guardedSink, { description, signal, verifyContent: ({ sha256, sizeBytes: size }) => check(sha256, size) });
+      sizeBytes = await decompressZstdInto(compressed, guardedSink, { description, signal, verifyContent: ({ sha256, sizeBytes: size }) => checkContent(sha256, size) });
     } else {
       const decompress = createDecompressStream({ algorithm, description, signal });
-      decompress.once('error', tag('decompress'));
-      const plaintext = new DigestStream(check);
-      cleanup.push(decompress, plaintext);
-      const downstream = pipeline(decrypting.stream, decompress, plaintext, { signal });
+      read.track(decompress, 'decompress');
+      const plaintext = new DigestStream(checkContent);
+      read.track(plaintext);
+      const downstream = pipeline(compressed, decompress, plaintext, { signal });
       downstream.catch(() => undefined);
       for await (const chunk of plaintext) {
         await guardedSink(chunk as Buffer);
@@ -65,9 +47,9 @@ export async function readObjectInto(options: ReadObjectOptions, sink: ChunkSink
     return sizeBytes;
   } catch (error) {
     if (sinkFailure !== undefined && sinkFailure.error === error) throw error;
-    throw mapReadError(error, key, stages, storage.location);
+    throw read.mapError(error);
   } finally {
-    // Also runs when the sink fails: nothing may keep reading storage or hold a worker.
-    for (const stream of cleanup) stream.destroy();
+    // Also runs when the sink fails.
+    read.destroy();
   }
 }
