@@ -16,7 +16,19 @@ function isExecutable(path: string): boolean {
   }
 }
 
+let candidates: string[] | undefined;
+
+/**
+ * Where to look when no bindir is configured; worked out once per process. It runs `pg_config`, synchronously: a
+ * restore called this for every status query it made while replay ran, and the blocked event loop (15-25 ms each)
+ * slowed the WAL prefetch that replay was waiting for.
+ */
 function candidateBindirs(): string[] {
+  candidates ??= findCandidateBindirs();
+  return candidates;
+}
+
+function findCandidateBindirs(): string[] {
   const found: string[] = [];
   try {
     found.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());

@@ -90,9 +90,17 @@ async function extractPart(options: FetchBaseOptions, part: FullBackupManifest['
   const code = await exited;
   counted(part.storedSizeBytes - last);
   if (code !== 0) {
-    throw new LifeboatError('internal', `tar could not extract ${part.key} into ${options.targetDir} (exit ${code}): ${stderr.trim()}`, {
-      hint: 'check that the target folder is writable by its owner and that the disk has space',
-    });
+    throw new TarFailure(`tar could not extract ${part.key} into ${options.targetDir} (exit ${code}): ${stderr.trim()}`, /Cannot open: No such file or directory/.test(stderr));
+  }
+}
+
+/** tar's own failure; `missingFolder` when a member's folder was missing (see fetchBase). */
+class TarFailure extends LifeboatError {
+  constructor(
+    message: string,
+    readonly missingFolder: boolean,
+  ) {
+    super('internal', message, { hint: 'check that the target folder is writable by its owner and that the disk has space' });
   }
 }
 
@@ -104,5 +112,23 @@ export async function fetchBase(options: FetchBaseOptions): Promise<void> {
     done += bytes;
     options.onProgress?.(done);
   };
-  await forEachBounded(options.backup.parts, options.concurrency ?? 2, (part) => extractPart(options, part, counted), options.signal);
+  // A part may start in the middle of a folder whose entry the previous part holds. tar creates missing folders
+  // itself, but when two tars race to create one, GNU tar gives up on the member ("Cannot open: No such file or
+  // directory"; seen in the PITR tests). Such a part is extracted again once the others are done:
+  // every folder exists by then, and extracting the same bytes twice leaves the same files.
+  const retry: FullBackupManifest['parts'] = [];
+  await forEachBounded(
+    options.backup.parts,
+    options.concurrency ?? 2,
+    async (part) => {
+      try {
+        await extractPart(options, part, counted);
+      } catch (error) {
+        if (!(error instanceof TarFailure && error.missingFolder)) throw error;
+        retry.push(part);
+      }
+    },
+    options.signal,
+  );
+  for (const part of retry) await extractPart(options, part, () => undefined);
 }

@@ -9,6 +9,7 @@ import { createDecryptionSession, type KeyProvider } from '../crypto/index.js';
 import { LifeboatError } from '../errors/index.js';
 import { formatLsn, parseLsn, toTimelineId, walSegmentOf } from '../postgres/index.js';
 import { storageConfigFrom, type Storage } from '../storage/index.js';
+import { startBackgroundFlush } from './background-flush.js';
 import { checkOwnerAccess } from './check-owner-access.js';
 import { checkPortFree } from './check-port-free.js';
 import { checkReachedPlan, type RecoveryShortfall } from './check-reached-plan.js';
@@ -22,7 +23,8 @@ import { startRestoredServer, stopRestoredServer, type ReachedPoint } from './st
 import { checkTargetDir, inspectTargetDir, prepareTargetDir, type TargetDirState } from './target-dir.js';
 import { plannedWalRanges } from './wal-fetch/planned-wal.js';
 import { HISTORY_RESERVE_BYTES, prefetchWal } from './wal-fetch/prefetch-wal.js';
-import { formatRestoreCommandScript, parseRestoreCommandLog, restoreCommandFor, storeRestoreCommandScript, type RestoreCommandLogLine } from './wal-fetch/restore-command.js';
+import { keepAbsentMarkers } from './wal-fetch/mark-absent-wal.js';
+import { formatRestoreCommandScript, IN_FLIGHT_POLL_MS, parseRestoreCommandLog, restoreCommandFor, storeRestoreCommandScript, type RestoreCommandLogLine } from './wal-fetch/restore-command.js';
 import { writeRecoveryConfig } from './write-recovery-config.js';
 
 export interface RunRestoreOptions {
@@ -54,10 +56,16 @@ export interface RunRestoreOptions {
 export interface WalServed {
   /** Files it took from the prefetch folder (one `mv`, no Node process). */
   fromPrefetch: number;
+  /** Of those, files whose download replay had to wait for (it had caught up with the prefetch), and about how long in all. */
+  waitedForPrefetch: { files: number; ms: number };
   /** Planned segments the prefetch folder did not have in time: `lifeboat wal fetch` fetched them. */
   plannedMisses: string[];
+  /** Names answered "not in the repository" by the script from the restoring process's listing, without Node. */
+  answeredAbsent: number;
   /** Other names `lifeboat wal fetch` answered (history probes, the segment after the end of the archive). */
   otherRequests: number;
+  /** The first few of those names. */
+  otherNames: string[];
 }
 
 export interface RestoreResult {
@@ -117,7 +125,16 @@ function walServedFrom(workDir: string, plan: RestorePlan): WalServed {
   const planned = new Set(plan.wal.map((w) => w.segment as string));
   const fetched = lines.filter((line) => line.source === 'fetch');
   const plannedMisses = fetched.filter((line) => planned.has(line.name)).map((line) => line.name);
-  return { fromPrefetch: lines.length - fetched.length, plannedMisses, otherRequests: fetched.length - plannedMisses.length };
+  const waited = lines.filter((line) => line.source === 'served' && line.waitedPolls > 0);
+  const others = fetched.filter((line) => !planned.has(line.name)).map((line) => line.name);
+  return {
+    fromPrefetch: lines.filter((line) => line.source === 'served').length,
+    waitedForPrefetch: { files: waited.length, ms: waited.reduce((sum, line) => sum + line.waitedPolls * IN_FLIGHT_POLL_MS, 0) },
+    plannedMisses,
+    answeredAbsent: lines.filter((line) => line.source === 'absent').length,
+    otherRequests: others.length,
+    otherNames: others.slice(0, 5),
+  };
 }
 
 function fetchConfigFor(options: RunRestoreOptions, workDir: string, prefetchDir: string, segmentSizeBytes: number, owner: TargetDirState['owner'], plannedSegments: readonly string[]): RestoreFetchConfig {
@@ -242,8 +259,9 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
         prefetchPidFile,
         lifeboatCommand: LIFEBOAT_COMMAND,
         fetchConfigPath,
-        // PostgreSQL reads the segment where the archive ends twice: once to replay it, once more when it finds the end.
-        keepSegment: plan.wal.at(-1)?.source === 'partial' ? plan.wal.at(-1)?.segment : undefined,
+        // PostgreSQL reads the segment where the archive ends twice: once to replay it, once more when it finds the
+        // end (measured: a complete last segment too, not only a partial).
+        keepSegment: plan.wal.at(-1)?.segment,
       },
       `restore_command of the lifeboat restore of backup ${plan.backup.backupId} into ${targetDir.path}`,
     );
@@ -252,7 +270,12 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     // 4. The base backup, parts in parallel; pg_control held back.
     const baseStarted = Date.now();
     log.info({ backupId: plan.backup.backupId, parts: plan.backup.parts.length, storedBytes: plan.baseStoredBytes }, 'fetching base backup');
-    await fetchBase({ storage, session, backup: plan.backup, targetDir: targetDir.path, owner: targetDir.owner, signal, onProgress: (done) => options.onProgress?.('base', done, plan.baseStoredBytes) });
+    const flush = startBackgroundFlush(targetDir.path);
+    try {
+      await fetchBase({ storage, session, backup: plan.backup, targetDir: targetDir.path, owner: targetDir.owner, signal, onProgress: (done) => options.onProgress?.('base', done, plan.baseStoredBytes) });
+    } finally {
+      await flush.stop();
+    }
     result.phases.fetchBaseMs = Date.now() - baseStarted;
 
     // 5. Arm recovery: safe settings, fsync, then pg_control and recovery.signal last.
@@ -286,14 +309,30 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
       .then((prefetched) => {
         result.phases.fetchWalMs = Date.now() - walStarted;
         if (prefetched.stoppedAtWindow) log.info({ windowBytes: options.config.restore.prefetchWindowMiB * 1024 * 1024 }, 'prefetched the first window of WAL; restore_command fetches the rest as replay asks');
-      })
-      .finally(() => rmSync(prefetchPidFile, { force: true }));
+      });
     if (!options.start) {
-      await prefetch;
+      try {
+        await prefetch;
+      } finally {
+        rmSync(prefetchPidFile, { force: true });
+      }
       return result;
     }
     prefetch.catch((error: unknown) => {
       if (!prefetchAbort.signal.aborted) log.warn({ error: String(error) }, 'WAL prefetch failed; restore_command fetches what is missing itself');
+    });
+    // Recovery's last questions, answered ahead (see mark-absent-wal.ts): a Node start saved for each. Markers
+    // count only while this process lives, hence only with --start.
+    const markers = keepAbsentMarkers({
+      storage,
+      cluster: options.cluster,
+      lastSegment: plan.wal.at(-1)?.segment,
+      timeline: plan.timeline,
+      segmentSizeBytes,
+      prefetchDir,
+      owner: targetDir.owner,
+      signal: prefetchAbort.signal,
+      onError: (error) => log.warn({ error: String(error) }, 'cannot list the repository for the names recovery asks last; restore_command asks it itself'),
     });
 
     // 7. Start and watch the server; the prefetch is pointless once recovery has stopped, either way.
@@ -306,13 +345,16 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
         socketDir: server.socketDir,
         workDir,
         action: options.target.kind === 'latest' ? 'promote' : options.action,
+        timeline: plan.timeline,
         ...(cluster?.postgres.bindir ? { bindir: cluster.postgres.bindir } : {}),
         timeoutMs: options.start.timeoutMs,
         signal,
       });
     } finally {
       prefetchAbort.abort();
-      await prefetch.catch(() => undefined);
+      await Promise.all([prefetch.catch(() => undefined), markers]);
+      // From here on, restore_command trusts no marker and waits for no download.
+      rmSync(prefetchPidFile, { force: true });
     }
     result.phases.replayMs = result.reached.replayMs;
     result.walServed = walServedFrom(workDir, plan);

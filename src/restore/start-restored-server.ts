@@ -26,6 +26,8 @@ export interface StartOptions {
   /** Folder for the server log (the restore's work folder). */
   workDir: string;
   action: TargetAction | 'end-of-wal';
+  /** The timeline recovery follows (the plan's): promotion writes the history file of a newer one. */
+  timeline: number;
   bindir?: string;
   timeoutMs: number;
   signal: AbortSignal;
@@ -102,11 +104,26 @@ export function readEndOfRecovery(targetDir: string): { lsn: string; reason: str
   }
 }
 
+/**
+ * True once pg_wal holds the history file of a timeline newer than `timeline`: promotion writes it. Recovery only
+ * restores history files of the timelines it follows, which are not newer. Read without a process or a login.
+ */
+function promotedPastTimeline(targetDir: string, timeline: number): boolean {
+  try {
+    return readdirSync(join(targetDir, 'pg_wal')).some((name) => /^[0-9A-F]{8}\.history$/.test(name) && Number.parseInt(name.slice(0, 8), 16) > timeline);
+  } catch {
+    return false;
+  }
+}
+
 /** Stops a restored server (fast shutdown), e.g. one that promoted before reaching what the plan needs. */
 export async function stopRestoredServer(options: Pick<StartOptions, 'targetDir' | 'owner' | 'bindir'>): Promise<void> {
   const [command, args] = asOwner(options.owner, findPgTool('pg_ctl', options.bindir), ['-D', options.targetDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
   await run(command, args, { timeout: 70_000 });
 }
+
+/** How often the postmaster's state is read: from files, without a process start. */
+const POLL_MS = 100;
 
 /** How long the postmaster may take to write its pid file after `pg_ctl start` returned. */
 const STARTUP_GRACE_MS = 15_000;
@@ -146,7 +163,7 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
       const log = readLog(logFile, logOffset);
       // Not yet started (no pid file so far) looks like stopped: wait, unless the log says it is over.
       if (!seenRunning && Date.now() - started < STARTUP_GRACE_MS && !/database system is shut down|FATAL|PANIC/.test(log)) {
-        await sleep(100);
+        await sleep(POLL_MS);
         continue;
       }
       // The postmaster logs this when recovery_target_action = shutdown (or pause without hot_standby) stopped
@@ -160,8 +177,10 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
     seenRunning = true;
     // Connect only once it accepts connections (`ready`: read-only during recovery with hot_standby, or
     // promoted; `standby` accepts none): earlier attempts fail and each leaves a FATAL line in the server log.
-    if (status !== 'ready') {
-      await sleep(250);
+    // Unless it may pause at the target, only once it has promoted, too: a status query every 250 ms cost replay
+    // a process start (runuser, psql, a backend) each time, on a host whose cores replay and prefetch share.
+    if (status !== 'ready' || (options.action !== 'pause' && !promotedPastTimeline(options.targetDir, options.timeline))) {
+      await sleep(POLL_MS);
       continue;
     }
     const row = await query(options, `select pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''), coalesce(pg_last_xact_replay_timestamp()::text, ''), pg_is_in_recovery() and pg_is_wal_replay_paused()`);
@@ -175,7 +194,7 @@ export async function startRestoredServer(options: StartOptions): Promise<Reache
       // Out of recovery, though we cannot log in (e.g. no role named like the OS user): pg_control says so.
       return await promoted();
     }
-    await sleep(250);
+    await sleep(POLL_MS);
   }
   throw new LifeboatError('aborted', `recovery did not reach the target within ${Math.round(options.timeoutMs / 1000)} s`, { hint: `the server keeps recovering; watch ${logFile}` });
 }

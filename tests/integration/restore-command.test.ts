@@ -16,8 +16,10 @@ import { createEncryptionSession, createLocalKeyProvider } from '../../src/crypt
 import { writeObject } from '../../src/pipeline/index.js';
 import { storeRestoreFetchConfig } from '../../src/restore/restore-fetch-config.js';
 import { TEMP_NAME_PREFIX } from '../../src/restore/wal-fetch/atomic-file.js';
-import { formatRestoreCommandScript, parseRestoreCommandLog, restoreCommandFor, storeRestoreCommandScript } from '../../src/restore/wal-fetch/restore-command.js';
-import { createFsStorage, walSegmentKey } from '../../src/storage/index.js';
+import { markAbsentWal } from '../../src/restore/wal-fetch/mark-absent-wal.js';
+import { formatRestoreCommandScript, IN_FLIGHT_POLL_MS, parseRestoreCommandLog, restoreCommandFor, storeRestoreCommandScript } from '../../src/restore/wal-fetch/restore-command.js';
+import { createFsStorage, walHistoryKey, walSegmentKey } from '../../src/storage/index.js';
+import type { WalSegmentName } from '../../src/postgres/index.js';
 import { postgresOsUser } from '../harness/run-as-postgres.js';
 import { runProcess } from '../harness/run-process.js';
 import { ensureCliBuilt } from '../harness/wal-archiver-runner.js';
@@ -187,6 +189,8 @@ describe('restore_command script', () => {
     expect(served(run)?.equals(content)).toBe(true);
     expect(run.ms).toBeGreaterThanOrEqual(400);
     expect(logLines()).toEqual([`served ${PREFETCHED}`]);
+    // The wait is in the log, for the restore's report of how replay was served.
+    expect(parseRestoreCommandLog(readFileSync(logFile, 'latin1'))[0]!.waitedPolls).toBeGreaterThanOrEqual(400 / IN_FLIGHT_POLL_MS - 5);
 
     // The temp file of a prefetcher that died never becomes whole: the repository serves the segment at once.
     await prefetch(`${TEMP_NAME_PREFIX}${IN_REPOSITORY}-left-behind`, randomBytes(10));
@@ -218,5 +222,46 @@ describe('restore_command script', () => {
     expect(outside.stderr).toContain('error[usage]');
     // Timeline 1's history file was answered by the script alone.
     expect(logLines()).toEqual([`served ${PREFETCHED}`, `served ${PREFETCHED}`, 'fetch ../wal-fetch.json']);
+  });
+
+  it('answers 1 from an absent marker without Node while the restoring process lives, and ignores a stale one', async () => {
+    await rm(logFile, { force: true });
+    // What the restoring process leaves near the end of the plan: the repository (one history, segment 1) asked.
+    const storage = createFsStorage({ path: join(work, 'repo') });
+    const keyFile = join(work, 'lifeboat.key');
+    const keys = await createLocalKeyProvider({ path: keyFile });
+    const session = createEncryptionSession(keys, { scope: { cluster: 'main', family: 'wal', backupId: 't' } });
+    await writeObject({ storage, key: walHistoryKey('main', 2), source: Readable.from([Buffer.from('1\t0/3000000\tno recovery target specified\n')]), compression: { algorithm: 'zstd', level: 3 }, session });
+    keys.close();
+    const user = postgresOsUser();
+    const ask = (lastSegment: string, timeline: number): Promise<string[]> =>
+      markAbsentWal({ storage, cluster: 'main', lastSegment: lastSegment as WalSegmentName, timeline, segmentSizeBytes: 16 * 1024 * 1024, prefetchDir, owner: user, signal: new AbortController().signal });
+    // The segment after ...0 is stored (segment 1): no marker for it.
+    expect(await ask('000000010000000000000000', 2)).toEqual(['00000003.history']);
+    await prefetch(`${IN_REPOSITORY}.absent`, Buffer.alloc(0));
+    // Timeline 2 is taken (its history is stored): PostgreSQL will ask for 3 next, which is free. A marker for a
+    // name the repository has (left from an earlier answer) goes.
+    expect(await ask('000000010000000000000008', 1)).toEqual([ABSENT, '00000003.history']);
+    expect(readdirSync(prefetchDir).sort()).toEqual([`${ABSENT}.absent`, '00000003.history.absent']);
+
+    await writeFile(pidFile, `${process.pid}\n`);
+    chmodSync(pidFile, 0o644);
+    const [segment, history] = await Promise.all([runScript(script, ABSENT), runScript(script, '00000003.history')]);
+    for (const run of [segment, history]) {
+      expect(run.code, run.stderr).toBe(1);
+      // A Node start takes ~100 ms or more; the script alone a few.
+      expect(run.ms).toBeLessThan(100);
+    }
+    expect(logLines().sort()).toEqual([`absent ${ABSENT}`, 'absent 00000003.history']);
+
+    // Once the restoring process is gone a marker may be stale: the repository is asked again (it has segment 1).
+    await prefetch(`${IN_REPOSITORY}.absent`, Buffer.alloc(0));
+    await writeFile(pidFile, '2147483646\n');
+    const stale = await runScript(script, IN_REPOSITORY);
+    expect(stale.code, stale.stderr).toBe(0);
+    expect(served(stale)?.equals(stored)).toBe(true);
+    expect(logLines().at(-1)).toBe(`fetch ${IN_REPOSITORY}`);
+    for (const name of [ABSENT, '00000003.history', IN_REPOSITORY]) await rm(join(prefetchDir, `${name}.absent`), { force: true });
+    await rm(pidFile);
   });
 });

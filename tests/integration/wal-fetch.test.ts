@@ -4,7 +4,7 @@
 // damaged. And prefetchWal filling a folder in parallel, each file appearing only once whole.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -343,7 +343,9 @@ describe('prefetchWal', () => {
     let maxBytes = 0;
     const sampler = setInterval(() => {
       let bytes = 0;
-      for (const name of readdirSync(prefetchDir, { withFileTypes: false }) as string[]) bytes += statSync(join(prefetchDir, name), { throwIfNoEntry: false })?.size ?? 0;
+      // The prefetch creates the folder: the first samples may come before it.
+      const names = existsSync(prefetchDir) ? (readdirSync(prefetchDir, { withFileTypes: false }) as string[]) : [];
+      for (const name of names) bytes += statSync(join(prefetchDir, name), { throwIfNoEntry: false })?.size ?? 0;
       maxBytes = Math.max(maxBytes, bytes);
     }, 1);
     const controller = new AbortController();

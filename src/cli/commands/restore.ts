@@ -93,9 +93,10 @@ function formatPlan(result: RestoreResult): string {
     lines.push(`  took:       fetch base ${((p.fetchBaseMs ?? 0) / 1000).toFixed(1)} s, fetch WAL ${((p.fetchWalMs ?? 0) / 1000).toFixed(1)} s${p.replayMs !== undefined ? `, start + replay ${(p.replayMs / 1000).toFixed(1)} s` : ''}`);
   }
   if (result.walServed) {
-    const { fromPrefetch, plannedMisses, otherRequests } = result.walServed;
+    const { fromPrefetch, waitedForPrefetch, plannedMisses, answeredAbsent, otherRequests } = result.walServed;
     const misses = plannedMisses.length === 0 ? 'none' : `${plannedMisses.length} (${plannedMisses.slice(0, 3).join(', ')}${plannedMisses.length > 3 ? ', ...' : ''})`;
-    lines.push(`  served:     ${fromPrefetch} WAL file(s) from the prefetch folder; planned segments fetched on a miss: ${misses}; other requests: ${otherRequests}`);
+    const waited = waitedForPrefetch.files === 0 ? '' : ` (${waitedForPrefetch.files} after replay waited ~${waitedForPrefetch.ms} ms for their download)`;
+    lines.push(`  served:     ${fromPrefetch} WAL file(s) from the prefetch folder${waited}; planned segments fetched on a miss: ${misses}; answered absent without a fetch: ${answeredAbsent}; other requests (wal fetch): ${otherRequests}`);
   }
   const tuning = recoveryTuningOf(result);
   if (tuning) lines.push(formatRecoveryTuning(tuning));

@@ -1,16 +1,18 @@
 // The restore_command a restore arms: a small POSIX sh script, written next to the fetch config, that serves a
-// prefetched WAL file with one `mv` and starts `lifeboat wal fetch` (Node, ~0.4 s and ~70 MB a start) only for
-// a file the prefetch folder does not hold. PostgreSQL runs it once per WAL file, so this is replay's hot path.
+// prefetched WAL file with one `mv`, answers "not in the repository" for a name the restoring process found absent
+// (mark-absent-wal.ts), and starts `lifeboat wal fetch` (Node, ~0.3 s and ~80 MB a start) only for anything else.
+// PostgreSQL runs it once per WAL file, so this is replay's hot path.
 import { chownSync, writeFileSync } from 'node:fs';
 import { TEMP_NAME_PREFIX } from './atomic-file.js';
+import { ABSENT_SUFFIX } from './mark-absent-wal.js';
 
 /** What the script needs: where prefetched files appear and how to run `lifeboat wal fetch` otherwise. */
 export interface RestoreCommandPaths {
   /** The prefetch folder (complete, verified files under their WAL names; temp files while downloading). */
   prefetchDir: string;
-  /** File the script appends a line to for each name it serves: `served NAME` or `fetch NAME` (see {@link parseRestoreCommandLog}). */
+  /** File the script appends a line to for each name asked: `served NAME`, `absent NAME` or `fetch NAME` (see {@link parseRestoreCommandLog}). */
   logFile: string;
-  /** File holding the prefetching process's pid while it runs. */
+  /** File holding the restoring process's pid while it runs (it prefetches and writes the absent markers). */
   prefetchPidFile: string;
   /** node and bin/lifeboat.js. */
   lifeboatCommand: readonly [string, string];
@@ -23,15 +25,24 @@ export interface RestoreCommandPaths {
   keepSegment?: string | undefined;
 }
 
-/** One line of the script's log: a name served from the prefetch folder, or passed to `lifeboat wal fetch`. */
+/**
+ * One line of the script's log: a name served from the prefetch folder, answered absent from a marker (see
+ * mark-absent-wal.ts), or passed to `lifeboat wal fetch`.
+ */
 export interface RestoreCommandLogLine {
-  source: 'served' | 'fetch';
+  source: 'served' | 'absent' | 'fetch';
   name: string;
+  /** Polls of {@link IN_FLIGHT_POLL_MS} the script waited for the file's download first (replay had caught up). */
+  waitedPolls: number;
 }
 
 /** The whole lines of the script's log in `text`; anything else (a line being written) is skipped. */
 export function parseRestoreCommandLog(text: string): RestoreCommandLogLine[] {
-  return [...text.matchAll(/^(served|fetch) (\S+)$/gm)].map((match) => ({ source: match[1] as RestoreCommandLogLine['source'], name: match[2]! }));
+  return [...text.matchAll(/^(served|fetch|absent) (\S+)(?: waited (\d+))?$/gm)].map((match) => ({
+    source: match[1] as RestoreCommandLogLine['source'],
+    name: match[2]!,
+    waitedPolls: Number(match[3] ?? 0),
+  }));
 }
 
 /** The script's exit code for a failure of its own (a move that failed): PostgreSQL stops recovery, never promotes. */
@@ -39,6 +50,9 @@ export const RESTORE_COMMAND_FAILED = 126;
 
 /** How long the script waits for a download of the file it wants that is in flight, before fetching it itself. */
 export const IN_FLIGHT_WAIT_SECONDS = 60;
+
+/** How often the script looks for that download's file while it waits. */
+export const IN_FLIGHT_POLL_MS = 20;
 
 /** A word for sh: single-quoted, so nothing in it is expanded. */
 export function shellQuote(text: string): string {
@@ -59,7 +73,7 @@ const HEX = '[0-9A-F]';
 
 /** The script's text. Exit codes: 0 served, 1 not in the repository (from `lifeboat wal fetch`; or timeline 1's history file, which never exists), 126 failed. */
 export function formatRestoreCommandScript(paths: RestoreCommandPaths, header: string): string {
-  const polls = IN_FLIGHT_WAIT_SECONDS * 50;
+  const polls = (IN_FLIGHT_WAIT_SECONDS * 1000) / IN_FLIGHT_POLL_MS;
   return `#!/bin/sh
 # ${header}
 # PostgreSQL's restore_command: sh <this file> %f %p. A WAL file the restore prefetched (complete and verified
@@ -71,17 +85,25 @@ log=${shellQuote(paths.logFile)}
 pidfile=${shellQuote(paths.prefetchPidFile)}
 keep=${shellQuote(paths.keepSegment ?? '')}
 
-# True while the prefetching process is downloading "$1" (its temp file exists and the process lives).
-in_flight() {
+# True while the restoring process, which prefetches and writes the markers, lives.
+restoring() {
   pid=
   { read -r pid <"$pidfile"; } 2>/dev/null
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ -n "$pid" ] && [ -d "/proc/$pid" ]
+}
+# True while the restoring process is downloading "$1" (its temp file exists and the process lives).
+in_flight() {
+  restoring || return 1
   for tmp in "$prefetch/${TEMP_NAME_PREFIX}$1-"*; do
     [ -e "$tmp" ] && return 0
   done
   return 1
 }
 
+# Notes in the log that "$1" came from the prefetch folder, and how long replay waited for it (in polls).
+served() {
+  if [ "$polls" -gt 0 ]; then printf 'served %s waited %s\\n' "$1" "$polls"; else printf 'served %s\\n' "$1"; fi 2>/dev/null >>"$log" || :
+}
 # PostgreSQL never writes a history file for timeline 1, so no repository holds one.
 [ "$1" = 00000001.history ] && exit 1
 
@@ -90,7 +112,7 @@ ${HEX.repeat(24)} | ${HEX.repeat(8)}.history)
   # Replay caught up with the download of this file: wait for it rather than download it a second time.
   polls=0
   while [ ! -f "$prefetch/$1" ] && [ "$polls" -lt ${polls} ] && in_flight "$1"; do
-    sleep 0.02 2>/dev/null || sleep 1
+    sleep ${IN_FLIGHT_POLL_MS / 1000} 2>/dev/null || sleep 1
     polls=$((polls + 1))
   done
   if [ -f "$prefetch/$1" ]; then
@@ -101,9 +123,9 @@ ${HEX.repeat(24)} | ${HEX.repeat(8)}.history)
     fi
     # Moved (the kept one copied), never hard-linked: PostgreSQL recycles segment files in place.
     if [ "$1" = "$keep" ]; then
-      cp "$prefetch/$1" "$2" && { printf 'served %s\\n' "$1" 2>/dev/null >>"$log" || :; exit 0; }
+      cp "$prefetch/$1" "$2" && { served "$1"; exit 0; }
     elif mv -f "$prefetch/$1" "$2"; then
-      printf 'served %s\\n' "$1" 2>/dev/null >>"$log" || :
+      served "$1"
       exit 0
     fi
     if [ -e "$prefetch/$1" ]; then
@@ -112,6 +134,12 @@ ${HEX.repeat(24)} | ${HEX.repeat(8)}.history)
       exit ${RESTORE_COMMAND_FAILED}
     fi
     # Gone meanwhile (the prefetcher dropped it as already replayed): fetch it from the repository.
+  fi
+  # The restoring process listed the repository for this name near the end of the plan and found none; a marker
+  # is trusted only while that process lives (it would be stale after).
+  if [ -f "$prefetch/$1${ABSENT_SUFFIX}" ] && restoring; then
+    printf 'absent %s\\n' "$1" 2>/dev/null >>"$log" || :
+    exit 1
   fi
   ;;
 esac
