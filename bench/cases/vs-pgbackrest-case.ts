@@ -15,7 +15,19 @@ import { createPgbackrest, pgbackrestVersion } from '../versus/pgbackrest.js';
 import { measureSingleCommands } from '../versus/single-commands.js';
 import { runArchiveLag, runBackup, runRestore, type Contender, type RestoreTarget, type Versus } from '../versus/versus-operations.js';
 
-const RESTORERS: readonly Contender[] = ['lifeboat', 'pgbackrest', 'pgbackrest-async'];
+const ALL_CONTENDERS: readonly Contender[] = ['lifeboat', 'pgbackrest', 'pgbackrest-async'];
+
+/**
+ * For iterating on one tool (not for the README): BENCH_VERSUS_CONTENDERS=lifeboat runs only the contenders named
+ * (comma-separated), BENCH_VERSUS_RUNS=N sets the runs per operation. The ratios need both tools, of course.
+ */
+function contendersFromEnv(): readonly Contender[] {
+  const named = process.env.BENCH_VERSUS_CONTENDERS?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (named === undefined || named.length === 0) return ALL_CONTENDERS;
+  const unknown = named.filter((name) => !ALL_CONTENDERS.includes(name as Contender));
+  if (unknown.length > 0) throw new Error(`BENCH_VERSUS_CONTENDERS names ${unknown.join(', ')}; the contenders are ${ALL_CONTENDERS.join(', ')}`);
+  return named as Contender[];
+}
 
 /** `list` rotated by `run`: each contender goes first in turn, so none always meets a warmer or colder cache. */
 function rotated<T>(list: readonly T[], run: number): T[] {
@@ -29,7 +41,9 @@ function push<R>(into: Partial<Record<Contender, R[]>>, contender: Contender, ru
 
 export async function runVsPgbackrestCase(ctx: BenchContext): Promise<CaseResult> {
   const scale = ctx.quick ? 10 : 100;
-  const runs = ctx.quick ? 1 : 3;
+  const runs = Number(process.env.BENCH_VERSUS_RUNS ?? (ctx.quick ? 1 : 3));
+  const restorers = contendersFromEnv();
+  const backers = restorers.includes('lifeboat') ? ['lifeboat' as const, ...(restorers.some((c) => c !== 'lifeboat') ? ['pgbackrest' as const] : [])] : ['pgbackrest' as const];
   const loadSeconds = ctx.quick ? 15 : 60;
   const lagSeconds = ctx.quick ? 10 : 30;
   const log = (message: string): void => ctx.log(`vs-pgbackrest: ${message}`);
@@ -65,7 +79,7 @@ export async function runVsPgbackrestCase(ctx: BenchContext): Promise<CaseResult
 
     // 1. Full backups, alternating; the last of each is what the restores start from.
     for (let run = 0; run < runs; run++) {
-      for (const contender of rotated(['lifeboat', 'pgbackrest'] as const, run)) {
+      for (const contender of rotated(backers, run)) {
         log(`full backup ${run + 1}/${runs}: ${contender}`);
         push(result.backup, contender, await runBackup(v, contender));
       }
@@ -96,9 +110,11 @@ export async function runVsPgbackrestCase(ctx: BenchContext): Promise<CaseResult
     let index = 0;
     for (const [name, target] of [['latest', { kind: 'latest' }], ['pitr', pitrTarget]] as const) {
       for (let run = 0; run < runs; run++) {
-        for (const contender of rotated(RESTORERS, run)) {
+        for (const contender of rotated(restorers, run)) {
           log(`restore ${name} ${run + 1}/${runs}: ${contender}`);
-          push(result[name], contender, await runRestore(v, contender, target, index++));
+          const restored = await runRestore(v, contender, target, index++);
+          log(`  ${restored.seconds.toFixed(1)} s: files ${restored.filesSeconds.toFixed(1)} s, replay ${restored.replaySeconds.toFixed(1)} s${restored.detail === undefined ? '' : `; ${restored.detail}`}`);
+          push(result[name], contender, restored);
         }
       }
     }
@@ -110,7 +126,7 @@ export async function runVsPgbackrestCase(ctx: BenchContext): Promise<CaseResult
     // 5. Archiving lag, each archiver alone under the same load (the others paused, then caught up).
     const pgbenchArgs = ['-c', '4', '-j', '2', '-T', String(lagSeconds)];
     for (let run = 0; run < runs; run++) {
-      for (const contender of rotated(RESTORERS, run)) {
+      for (const contender of rotated(restorers, run)) {
         log(`WAL archiving lag ${run + 1}/${runs}: ${contender}`);
         push(result.lag, contender, await runArchiveLag(v, contender, pgbenchArgs));
       }

@@ -19,7 +19,11 @@ export interface LifeboatCommands {
 }
 
 export function createLifeboatCommands(fixture: LifeboatFixture, password: string): LifeboatCommands {
-  const env = { FIXTURE_PGPASSWORD: password, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const env: NodeJS.ProcessEnv = { FIXTURE_PGPASSWORD: password, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  // For finding where a command's time goes (not for the README): BENCH_CPU_PROF_DIR=/some/dir writes a V8 CPU
+  // profile of every Lifeboat process (the restore_command's too: make the folder writable by the postgres user).
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  if (profileDir !== undefined && profileDir !== '') env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`;
   const statePath = join(fixture.dir, 'state', fixture.config.clusters[0]!.name, 'archiver-state.json');
   let archiver: CliProcess | undefined;
   const start = (args: readonly string[], timeoutMs: number): CliProcess => startCli(args, { configPath: fixture.configPath, cwd: fixture.dir, env, timeoutMs });

@@ -48,6 +48,8 @@ export interface RestoreRun extends TimedRun {
   /** From the server's start until it was promoted. */
   replaySeconds: number;
   accounts: number;
+  /** How the restore went, in words (Lifeboat: its phases and how restore_command served the WAL). */
+  detail?: string;
 }
 
 /** `time`: ISO 8601 in UTC with a Z, e.g. 2026-12-04T21:32:17.721081Z. */
@@ -94,12 +96,14 @@ export async function runRestore(v: Versus, contender: Contender, target: Restor
   try {
     let filesSeconds: number;
     let replaySeconds: number;
+    let detail: string | undefined;
     if (contender === 'lifeboat') {
       const targetArgs = target.kind === 'latest' ? ['--latest'] : ['--to-time', target.time];
       const result = await v.lifeboat.run(['restore', ...targetArgs, '--start', '--target-dir', dataDir, '--port', String(port), '--json'], { onSpawn: (pid) => sampler.addRoot(pid) });
-      const phases = (JSON.parse(result.stdout) as { phases: { fetchBaseMs?: number; replayMs?: number } }).phases;
-      filesSeconds = (phases.fetchBaseMs ?? Number.NaN) / 1000;
-      replaySeconds = (phases.replayMs ?? Number.NaN) / 1000;
+      const report = JSON.parse(result.stdout) as { phases: Record<string, number | undefined>; walServed?: Record<string, unknown> };
+      filesSeconds = (report.phases.fetchBaseMs ?? Number.NaN) / 1000;
+      replaySeconds = (report.phases.replayMs ?? Number.NaN) / 1000;
+      detail = `phases ${JSON.stringify(report.phases)}, wal served ${JSON.stringify(report.walServed ?? {})}`;
     } else {
       // The same instant in the form pgBackRest wants for choosing the backup: "YYYY-MM-DD HH:MM:SS.ffffff+00".
       const time = target.kind === 'time' ? target.time.replace('T', ' ').replace(/Z$/, '+00') : '';
@@ -111,7 +115,7 @@ export async function runRestore(v: Versus, contender: Contender, target: Restor
       replaySeconds = (performance.now() - started) / 1000 - filesSeconds;
     }
     const accounts = await countAccounts(server);
-    return { seconds: (performance.now() - started) / 1000, filesSeconds, replaySeconds, accounts, peaks: sampler.stop() };
+    return { seconds: (performance.now() - started) / 1000, filesSeconds, replaySeconds, accounts, peaks: sampler.stop(), ...(detail === undefined ? {} : { detail }) };
   } finally {
     sampler.stop();
     await discardRestored(server, folder);
