@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { InlineZstdThread, type ZstdThread } from './zstd-inline-thread.js';
 import type { DoneReply, WorkerReply, WorkerRequest } from './zstd-worker-protocol.js';
 import { ZSTD_WORKER_SOURCE } from './zstd-worker-source.js';
 
@@ -25,6 +26,8 @@ export interface ZstdPoolOptions {
   maxWorkers?: number;
   /** How long an unused pool keeps its threads for the next stream (WAL segments arrive in bursts). Default 2000 ms. */
   lingerMs?: number;
+  /** Run zstd on the calling thread instead of worker threads (see zstd-inline-thread.ts). Default false. */
+  inline?: boolean;
 }
 
 interface Task {
@@ -35,7 +38,7 @@ interface Task {
 }
 
 interface PoolWorker {
-  thread: Worker;
+  thread: ZstdThread;
   inFlight: Map<number, Task>;
   closing: boolean;
   lastError?: Error;
@@ -57,8 +60,12 @@ export class ZstdWorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(maxWorkers: number) {
-    this.maxWorkers = maxWorkers;
+  constructor(
+    maxWorkers: number,
+    private readonly inline = false,
+  ) {
+    // Inline, one "worker" is the calling thread: a second would only queue behind it.
+    this.maxWorkers = inline ? 1 : maxWorkers;
   }
 
   /** Live worker threads (for tests and metrics). */
@@ -207,7 +214,7 @@ export class ZstdWorkerPool {
   }
 
   private spawn(): PoolWorker {
-    const thread = new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath }, name: 'lifeboat-zstd' });
+    const thread: ZstdThread = this.inline ? new InlineZstdThread(bindingPath) : new Worker(ZSTD_WORKER_SOURCE, { eval: true, workerData: { bindingPath }, name: 'lifeboat-zstd' });
     const worker: PoolWorker = { thread, inFlight: new Map(), closing: false };
     thread.unref();
     thread.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
@@ -252,7 +259,7 @@ export class ZstdWorkerPool {
   }
 }
 
-let options: Required<ZstdPoolOptions> = { maxWorkers: Math.max(1, Math.min(4, availableParallelism())), lingerMs: 2000 };
+let options: Required<ZstdPoolOptions> = { maxWorkers: Math.max(1, Math.min(4, availableParallelism())), lingerMs: 2000, inline: false };
 let shared: ZstdWorkerPool | undefined;
 let lingerTimer: NodeJS.Timeout | undefined;
 
@@ -271,7 +278,7 @@ export interface ZstdPoolLease {
 export function acquireZstdPool(): ZstdPoolLease {
   if (lingerTimer !== undefined) clearTimeout(lingerTimer);
   lingerTimer = undefined;
-  shared ??= new ZstdWorkerPool(options.maxWorkers);
+  shared ??= new ZstdWorkerPool(options.maxWorkers, options.inline);
   const pool = shared;
   pool.leases++;
   let released = false;

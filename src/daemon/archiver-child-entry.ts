@@ -5,8 +5,8 @@ import { configureZstdPool } from '../compress/zstd-worker-pool.js';
 import { tuneHeapForLongRunning } from './long-running-heap.js';
 
 tuneHeapForLongRunning();
-// WAL arrives one 16 MiB segment at a time, at a few MB/s: one zstd thread (hundreds of MB/s at level 3) keeps
-// up, and each further thread costs ~10 MB and its in-flight blocks.
-configureZstdPool({ maxWorkers: 1 });
+// WAL arrives one 16 MiB segment at a time, at a few MB/s: zstd on this thread (hundreds of MB/s at level 3, a few
+// ms per block) keeps up, and a worker thread would cost an isolate of its own (10-15 MB) for months.
+configureZstdPool({ inline: true });
 const { runArchiverChildProcess } = await import('./archiver-child.js');
 runArchiverChildProcess();

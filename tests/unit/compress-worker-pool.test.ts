@@ -1,6 +1,7 @@
 // The zstd worker pool under pressure: bounded memory when the reader is slow, abort and worker crashes turning
 // into stream errors, concurrent streams sharing the pool, and no thread left once streams are done.
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -89,5 +90,33 @@ describe('zstd worker pool', () => {
     await sleep(500);
     expect(zstdThreadCount()).toBe(0);
     expect(currentZstdPool()).toBeUndefined();
+  });
+});
+
+describe('zstd pool run inline (the daemon archiver)', () => {
+  afterEach(async () => {
+    await shutdownZstdPool();
+    configureZstdPool({ inline: false });
+  });
+
+  it('compresses, hashes and decodes on the calling thread with no worker thread, byte for byte', async () => {
+    await shutdownZstdPool();
+    configureZstdPool({ inline: true });
+    const threads = (): number => readdirSync('/proc/self/task').length;
+    const before = threads();
+    const data = Buffer.concat([randomBytes(3 * MIB), Buffer.alloc(5 * MIB, 7)]);
+    const compressed = await collect(Readable.from([data]).pipe(createCompressStream({ algorithm: 'zstd' })));
+    expect(compressed.length).toBeLessThan(data.length);
+    const decoded = await collect(Readable.from([compressed]).pipe(createDecompressStream({ algorithm: 'zstd' })));
+    expect(decoded.equals(data)).toBe(true);
+    // The pool's one "worker" is this thread: no thread was started (a worker would be one more OS thread).
+    expect(threads()).toBeLessThanOrEqual(before);
+  });
+
+  it('fails a corrupt stream with a clear error, as the worker does', async () => {
+    await shutdownZstdPool();
+    configureZstdPool({ inline: true });
+    const garbage = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), randomBytes(64 * 1024)]);
+    await expect(collect(Readable.from([garbage]).pipe(createDecompressStream({ algorithm: 'zstd' })))).rejects.toThrow();
   });
 });
