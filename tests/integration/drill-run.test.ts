@@ -98,8 +98,9 @@ describe('drill run', () => {
     expect(drillsLeft()).toEqual(before);
   }, 300_000);
 
-  it('a 1 s RTO target fails the RTO target and nothing else', async () => {
-    const result = await drill(LATEST_SCENARIO, { ...source.cluster, drill: { ...source.cluster.drill, targets: { rpoSeconds: 60, rtoSeconds: 1 } } });
+  // 10 ms: no restore meets it (starting PostgreSQL alone takes longer); a small restore now meets 1 s.
+  it('a 10 ms RTO target fails the RTO target and nothing else', async () => {
+    const result = await drill(LATEST_SCENARIO, { ...source.cluster, drill: { ...source.cluster.drill, targets: { rpoSeconds: 60, rtoSeconds: 0.01 } } });
     expect(result.outcome).toBe('failed');
     expect([...result.targets, ...result.checks].filter((c) => c.outcome === 'failed').map((c) => c.name)).toEqual(['rto']);
   }, 300_000);
@@ -150,15 +151,16 @@ describe('drill run', () => {
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toContain(json.drillId);
 
-    // The same drill against a 1 s RTO target: exit 1, and the JUnit names exactly the RTO case as failed.
-    writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 600', '"rtoSeconds": 1'));
+    // The same drill against a 10 ms RTO target (no restore meets it): exit 1, and the JUnit names exactly the RTO
+    // case as failed.
+    writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 600', '"rtoSeconds": 0.01'));
     try {
       const failed = await runLifeboatCli(source.fixture, ['drill', 'run', '--scenario', tight, '--junit', join(dir, 'failed.xml')], { timeoutMs: 300_000 });
       expect(failed.code, failed.stderr).toBe(1);
       const cases = readJunitFiles([join(dir, 'failed.xml')])[0]!.suites[0]!.cases;
       expect(cases.filter((c) => c.outcome === 'failure').map((c) => c.name)).toEqual(['rto']);
     } finally {
-      writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 1', '"rtoSeconds": 600'));
+      writeFileSync(source.fixture.configPath, readFileSync(source.fixture.configPath, 'utf8').replace('"rtoSeconds": 0.01', '"rtoSeconds": 600'));
     }
   }, 600_000);
 
