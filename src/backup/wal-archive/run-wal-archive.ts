@@ -6,7 +6,6 @@
 import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RuntimeCluster, RuntimeConfig } from '../../config/index.js';
 import { createEncryptionSession, type KeyProvider } from '../../crypto/index.js';
@@ -28,6 +27,7 @@ import { readSpool } from './read-spool.js';
 import { stopOrphanedReceiver } from './receivewal-process.js';
 import { RetryBackoff } from './retry-backoff.js';
 import { shipPartial } from './ship-partial.js';
+import { SpoolWakeup } from './spool-wakeup.js';
 import { shipSpool } from './ship-spool.js';
 import { ReceiverSupervisor } from './receiver-supervisor.js';
 import type { WalArchiveEvent } from './wal-archive-events.js';
@@ -235,6 +235,7 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
   /** One round of repository work; a fatal error is kept for the loop to throw. */
   const repositoryRound = async (startMs: number): Promise<void> => {
     const partialDue = startMs - lastPartialAtMs >= cluster.wal.partialUploadIntervalSeconds * 1000;
+    const archivedBefore = state.segmentsArchived;
     try {
       const done =
         (await attempt('loading the archive position', loadPosition)) &&
@@ -249,9 +250,12 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
     } catch (error) {
       roundFatal = { error };
     }
+    // Segments may have completed while this round shipped others: look again at once rather than after a poll.
+    if (state.segmentsArchived > archivedBefore) wakeup.wake();
   };
   let round: Promise<void> | undefined;
   let roundFatal: { error: unknown } | undefined;
+  const wakeup = new SpoolWakeup(spoolDir);
 
   try {
     while (!signal.aborted) {
@@ -277,11 +281,13 @@ async function archiveUnderLock(options: RunWalArchiveOptions): Promise<void> {
       }
       // 6. The state every cycle, also while the repository or the server is away, so lag is visible.
       await publishState();
-      await sleep(options.pollMs ?? 1000, undefined, { signal }).catch(() => undefined);
+      await wakeup.wait(options.pollMs ?? 1000, signal);
     }
   } catch (error) {
     fatal = error;
     stopWork.abort();
+  } finally {
+    wakeup.close();
   }
   // 7. Graceful stop: let the receiver catch up with the server (a commit made just before the signal is still
   // in flight), end it (it flushes), then ship what it completed and the last partial and move the guard, so a
