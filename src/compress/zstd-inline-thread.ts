@@ -1,8 +1,9 @@
 // The zstd worker's code run on the calling thread, behind the same message interface as a worker thread, for a
 // process whose memory matters more than its event loop's latency: the daemon's WAL archiver, which ships a few MB/s
-// for months. A worker thread is a V8 isolate of its own (10-15 MB of RSS, and its own heap, which rarely collects);
-// inline, each block's zstd call and hash run synchronously between other events (a 2 MiB block at level 3: a few
-// ms). Messages are delivered on later turns of the event loop, never re-entrantly, as with a real worker.
+// for months, and a restore, which runs beside the PostgreSQL it restores (memory-profile.ts). A worker thread is a
+// V8 isolate of its own (10-15 MB of RSS, and its own heap, which rarely collects); inline, each block's zstd call
+// and hash run synchronously between other events (a 2 MiB block at level 3: a few ms). Messages are delivered on
+// later turns of the event loop, never re-entrantly, as with a real worker.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { WorkerReply, WorkerRequest } from './zstd-worker-protocol.js';

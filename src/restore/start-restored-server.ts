@@ -85,16 +85,20 @@ async function inProduction(options: StartOptions): Promise<boolean> {
   }
 }
 
+/** The timeline history files in `targetDir`'s pg_wal, oldest timeline first. Throws when pg_wal cannot be read. */
+function historyFilesIn(targetDir: string): string[] {
+  return readdirSync(join(targetDir, 'pg_wal'))
+    .filter((name) => /^[0-9A-F]{8}\.history$/.test(name))
+    .sort();
+}
+
 /**
  * Where recovery ended, from the newest timeline history file in pg_wal: promotion writes it with the switch
  * point (the end of the last record replayed) and the reason, and needs no login to read.
  */
 export function readEndOfRecovery(targetDir: string): { lsn: string; reason: string } | undefined {
   try {
-    const newest = readdirSync(join(targetDir, 'pg_wal'))
-      .filter((name) => /^[0-9A-F]{8}\.history$/.test(name))
-      .sort()
-      .at(-1);
+    const newest = historyFilesIn(targetDir).at(-1);
     if (newest === undefined) return undefined;
     const last = readFileSync(join(targetDir, 'pg_wal', newest), 'utf8').split('\n').filter((line) => /^\d+\t/.test(line)).at(-1);
     const [, lsn, reason = ''] = last?.split('\t') ?? [];
@@ -110,7 +114,7 @@ export function readEndOfRecovery(targetDir: string): { lsn: string; reason: str
  */
 function promotedPastTimeline(targetDir: string, timeline: number): boolean {
   try {
-    return readdirSync(join(targetDir, 'pg_wal')).some((name) => /^[0-9A-F]{8}\.history$/.test(name) && Number.parseInt(name.slice(0, 8), 16) > timeline);
+    return historyFilesIn(targetDir).some((name) => Number.parseInt(name.slice(0, 8), 16) > timeline);
   } catch {
     return false;
   }

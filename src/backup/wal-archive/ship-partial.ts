@@ -36,7 +36,8 @@ export interface ShippedPartial {
 export async function shipPartial(options: ShipPartialOptions): Promise<ShippedPartial | undefined> {
   const { storage, cluster, segment, signal } = options;
   const scanned = await scanSpoolPartial(options.spoolDir, segment, options.segmentSizeBytes, signal);
-  // Gone: pg_receivewal completed (renamed) it since the spool was read, and it ships as a segment instead.
+  // Gone (pg_receivewal completed and renamed it since the spool was read: it ships as a segment instead), or no
+  // WAL written into it yet.
   if (scanned === undefined || scanned.validBytes <= 0) return undefined;
   const endLsn = scanned.summary.endLsn;
   const previous = options.previousEndLsn ?? (await newestStoredPartial(storage, cluster, segment, signal));

@@ -62,9 +62,7 @@ export async function markAbsentWal(options: MarkAbsentWalOptions): Promise<stri
   const absent = await absentNames(options);
   const markerOf = (name: string): string => join(options.prefetchDir, `${name}${ABSENT_SUFFIX}`);
   // Stale ones first: a file that appeared must be fetched from now on.
-  for (const name of await readdir(options.prefetchDir)) {
-    if (name.endsWith(ABSENT_SUFFIX) && !absent.includes(name.slice(0, -ABSENT_SUFFIX.length))) await rm(join(options.prefetchDir, name), { force: true });
-  }
+  await removeMarkers(options.prefetchDir, absent);
   for (const name of absent) {
     await writeFile(markerOf(name), '', { mode: 0o644 });
     if (options.owner) await chown(markerOf(name), options.owner.uid, options.owner.gid);
@@ -89,8 +87,9 @@ export async function keepAbsentMarkers(options: MarkAbsentWalOptions & { onErro
   }
 }
 
-async function removeMarkers(prefetchDir: string): Promise<void> {
+/** Removes the markers in `prefetchDir`, except those of the names in `keep`. */
+async function removeMarkers(prefetchDir: string, keep: readonly string[] = []): Promise<void> {
   for (const name of await readdir(prefetchDir)) {
-    if (name.endsWith(ABSENT_SUFFIX)) await rm(join(prefetchDir, name), { force: true });
+    if (name.endsWith(ABSENT_SUFFIX) && !keep.includes(name.slice(0, -ABSENT_SUFFIX.length))) await rm(join(prefetchDir, name), { force: true });
   }
 }

@@ -135,8 +135,8 @@ ${HEX.repeat(24)} | ${HEX.repeat(8)}.history)
     fi
     # Gone meanwhile (the prefetcher dropped it as already replayed): fetch it from the repository.
   fi
-  # The restoring process listed the repository for this name near the end of the plan and found none; a marker
-  # is trusted only while that process lives (it would be stale after).
+  # The restoring process found no such file in its last listing of the repository (renewed every few seconds); a
+  # marker is trusted only while that process lives (it would be stale after).
   if [ -f "$prefetch/$1${ABSENT_SUFFIX}" ] && restoring; then
     printf 'absent %s\\n' "$1" 2>/dev/null >>"$log" || :
     exit 1
